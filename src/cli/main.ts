@@ -1,0 +1,48 @@
+/**
+ * The `tck` command line. Every failure exits non-zero with a message saying what went wrong and where;
+ * unexpected errors also print their stack when TCK_DEBUG is set.
+ */
+import { trainCommand } from './train.ts';
+import { dataCommand } from './data.ts';
+import { benchCommand } from './bench.ts';
+import { kitVersion } from '../run/provenance.ts';
+
+const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help: string }> = {
+  data: { run: dataCommand, help: 'list, fetch, import and verify datasets' },
+  train: { run: trainCommand, help: 'train a model on a dataset (resumable run directory)' },
+  bench: { run: benchCommand, help: 'measure training and inference throughput (and PyTorch where available)' },
+};
+
+function usage(): string {
+  const { name, version } = kitVersion();
+  const lines = Object.entries(COMMANDS).map(([k, c]) => `  ${k.padEnd(8)} ${c.help}`);
+  return `tck (${name} ${version}): reproducible compression experiments for tiny networks\n\nUsage: tck <command> [options]   (tck <command> --help)\n\n${lines.join('\n')}\n`;
+}
+
+/** Known error classes carry a located message already; anything else is a bug worth a stack trace. */
+const EXPECTED = new Set(['UsageError', 'ConfigError', 'DataError', 'ArchitectureError', 'TrainingError', 'RunDirError']);
+
+export async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  if (!cmd || cmd === '--help' || cmd === '-h' || cmd === 'help') {
+    process.stdout.write(usage());
+    return cmd ? 0 : 2;
+  }
+  if (cmd === '--version') {
+    process.stdout.write(`${kitVersion().version}\n`);
+    return 0;
+  }
+  const c = COMMANDS[cmd];
+  if (!c) {
+    process.stderr.write(`tck: unknown command ${JSON.stringify(cmd)}\n\n${usage()}`);
+    return 2;
+  }
+  try {
+    return await c.run(rest);
+  } catch (e) {
+    const err = e as Error;
+    process.stderr.write(`tck ${cmd}: error: ${err.message}\n`);
+    if (!EXPECTED.has(err.name) || process.env.TCK_DEBUG) process.stderr.write(`${err.stack}\n`);
+    return err.name === 'UsageError' ? 2 : 1;
+  }
+}

@@ -1,0 +1,180 @@
+/**
+ * Architecture description: a network as plain data (a list of layer specs after an input shape).
+ * The model builder, the summary and the hardware estimators all read this one description, so a
+ * network's cost can be computed without building it.
+ */
+
+export type ActivationName = 'relu' | 'tanh' | 'sigmoid' | 'linear' | 'softmax';
+export type InitName = 'glorotUniform' | 'glorotNormal' | 'heNormal' | 'heUniform' | 'torchDefault' | 'zeros';
+export type Padding = 'valid' | 'same';
+
+export type LayerSpec =
+  | {
+      kind: 'conv2d';
+      filters: number;
+      kernel: number;
+      stride?: number;
+      padding?: Padding;
+      bias?: boolean;
+      activation?: ActivationName;
+      init?: InitName;
+      name?: string;
+    }
+  | { kind: 'dense'; units: number; bias?: boolean; activation?: ActivationName; init?: InitName; name?: string }
+  | { kind: 'maxpool'; size: number; stride?: number; padding?: Padding; name?: string }
+  | { kind: 'avgpool'; size: number; stride?: number; padding?: Padding; name?: string }
+  | { kind: 'flatten'; name?: string }
+  | { kind: 'batchnorm'; momentum?: number; epsilon?: number; name?: string }
+  | { kind: 'activation'; fn: ActivationName; name?: string }
+  | { kind: 'dropout'; rate: number; name?: string }
+  | { kind: 'zeropad'; pad: number; name?: string };
+
+/** How the last layer's outputs are read: the network ends in logits and the head names the link. */
+export type Head = 'softmax' | 'sigmoid';
+
+export interface Architecture {
+  name: string;
+  /** Shape of one input sample: `[h, w, c]` for images, `[n]` for vectors. */
+  input: number[];
+  layers: LayerSpec[];
+  /**
+   * `softmax`: k logits, softmax cross-entropy. `sigmoid`: one logit for two classes, binary
+   * cross-entropy (seed 004 §4.1.3). The model outputs logits; the link is applied by loss and predict.
+   */
+  head: Head;
+}
+
+export interface LayerInfo {
+  index: number;
+  name: string;
+  kind: LayerSpec['kind'];
+  inputShape: number[];
+  outputShape: number[];
+  /** Trainable weights (kernel) count. */
+  weights: number;
+  /** Trainable bias count (for batchnorm: gamma + beta). */
+  biases: number;
+  /** Non-trainable state (batchnorm moving mean and variance). */
+  state: number;
+  /** Multiply-accumulates per sample. */
+  macs: number;
+}
+
+/** An architecture that cannot be built: says which layer and why. */
+export class ArchitectureError extends Error {
+  constructor(arch: string, where: string, message: string) {
+    super(`architecture ${arch}: ${where}: ${message}`);
+    this.name = 'ArchitectureError';
+  }
+}
+
+const prod = (s: number[]) => s.reduce((a, b) => a * b, 1);
+
+function outSize(inSize: number, k: number, stride: number, padding: Padding): number {
+  // TensorFlow's rule (seed 004 §3.2): 'same' gives ceil(I / S), 'valid' gives ceil((I - K + 1) / S).
+  return padding === 'same' ? Math.ceil(inSize / stride) : Math.ceil((inSize - k + 1) / stride);
+}
+
+export function layerName(spec: LayerSpec, index: number): string {
+  return spec.name ?? `${spec.kind}_${index}`;
+}
+
+/**
+ * Shapes, parameter counts and MACs of every layer. Throws an `ArchitectureError` naming the layer when
+ * the architecture is impossible (a kernel larger than its input, a conv after flatten, ...).
+ */
+export function describeLayers(arch: Architecture): LayerInfo[] {
+  const fail = (i: number, msg: string) => {
+    throw new ArchitectureError(arch.name, i < 0 ? 'input' : `layer ${i} (${layerName(arch.layers[i], i)})`, msg);
+  };
+  if (!Array.isArray(arch.input) || arch.input.length === 0 || arch.input.some((d) => !Number.isInteger(d) || d < 1)) {
+    fail(-1, `input shape must be positive integers, got ${JSON.stringify(arch.input)}`);
+  }
+  let shape = [...arch.input];
+  const out: LayerInfo[] = [];
+  arch.layers.forEach((spec, i) => {
+    const inputShape = shape;
+    let weights = 0;
+    let biases = 0;
+    let state = 0;
+    let macs = 0;
+    const positive = (v: number | undefined, what: string) => {
+      if (v !== undefined && (!Number.isInteger(v) || v < 1)) fail(i, `${what} must be a positive integer, got ${v}`);
+    };
+    switch (spec.kind) {
+      case 'conv2d':
+      case 'maxpool':
+      case 'avgpool': {
+        if (shape.length !== 3) fail(i, `needs an image input [h, w, c], got [${shape}]`);
+        const k = spec.kind === 'conv2d' ? spec.kernel : spec.size;
+        const stride = spec.stride ?? (spec.kind === 'conv2d' ? 1 : spec.size);
+        const padding = spec.padding ?? 'valid';
+        positive(k, 'kernel size');
+        positive(stride, 'stride');
+        const [h, w, c] = shape;
+        if (padding === 'valid' && (k > h || k > w)) fail(i, `kernel ${k}x${k} is larger than its ${h}x${w} input`);
+        const oh = outSize(h, k, stride, padding);
+        const ow = outSize(w, k, stride, padding);
+        if (spec.kind === 'conv2d') {
+          positive(spec.filters, 'filters');
+          shape = [oh, ow, spec.filters];
+          weights = k * k * c * spec.filters;
+          biases = spec.bias === false ? 0 : spec.filters;
+          macs = oh * ow * spec.filters * k * k * c;
+        } else {
+          shape = [oh, ow, c];
+        }
+        break;
+      }
+      case 'dense': {
+        if (shape.length !== 1) fail(i, `needs a vector input; add a flatten layer before it (input is [${shape}])`);
+        positive(spec.units, 'units');
+        weights = shape[0] * spec.units;
+        biases = spec.bias === false ? 0 : spec.units;
+        macs = weights;
+        shape = [spec.units];
+        break;
+      }
+      case 'flatten':
+        shape = [prod(shape)];
+        break;
+      case 'batchnorm': {
+        const c = shape[shape.length - 1];
+        biases = 2 * c;
+        state = 2 * c;
+        break;
+      }
+      case 'zeropad': {
+        if (shape.length !== 3) fail(i, `needs an image input [h, w, c], got [${shape}]`);
+        if (!Number.isInteger(spec.pad) || spec.pad < 0) fail(i, `pad must be a non-negative integer, got ${spec.pad}`);
+        shape = [shape[0] + 2 * spec.pad, shape[1] + 2 * spec.pad, shape[2]];
+        break;
+      }
+      case 'dropout':
+        if (!(spec.rate >= 0 && spec.rate < 1)) fail(i, `dropout rate must be in [0, 1), got ${spec.rate}`);
+        break;
+      case 'activation':
+        break;
+      default:
+        fail(i, `unknown layer kind ${JSON.stringify((spec as { kind: unknown }).kind)}`);
+    }
+    if (shape.some((d) => !(d >= 1))) fail(i, `output shape [${shape}] is empty`);
+    out.push({ index: i, name: layerName(spec, i), kind: spec.kind, inputShape, outputShape: shape, weights, biases, state, macs });
+  });
+  const last = out.length ? out[out.length - 1].outputShape : arch.input;
+  if (last.length !== 1) {
+    throw new ArchitectureError(arch.name, 'output', `the network must end in a vector of logits, got [${last}]`);
+  }
+  return out;
+}
+
+/** Number of logits the architecture produces. */
+export function numOutputs(arch: Architecture): number {
+  const layers = describeLayers(arch);
+  return layers.length ? layers[layers.length - 1].outputShape[0] : arch.input[0];
+}
+
+/** Trainable parameter count (weights + biases, batchnorm gamma/beta). */
+export function countParams(arch: Architecture): number {
+  return describeLayers(arch).reduce((s, l) => s + l.weights + l.biases, 0);
+}

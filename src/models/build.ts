@@ -1,0 +1,102 @@
+/** Builds a tfjs model from an `Architecture`, with every initialiser seeded from the `init` stream. */
+import { tf } from '../engine/backend.ts';
+import { rngStream, type Rng } from '../engine/random.ts';
+import { type Architecture, type InitName, type LayerSpec, describeLayers, layerName } from './arch.ts';
+
+/** BatchNorm defaults follow PyTorch (the reference implementations): momentum 0.1 there is 0.9 here. */
+export const BATCHNORM_DEFAULTS = { momentum: 0.9, epsilon: 1e-5 };
+
+type Initializer = ReturnType<typeof tf.initializers.zeros>;
+
+function initializer(name: InitName, fanIn: number, rng: Rng): Initializer {
+  const seed = rng.int32() >>> 0;
+  switch (name) {
+    case 'glorotUniform':
+      return tf.initializers.glorotUniform({ seed });
+    case 'glorotNormal':
+      return tf.initializers.glorotNormal({ seed });
+    case 'heNormal':
+      return tf.initializers.heNormal({ seed });
+    case 'heUniform':
+      return tf.initializers.heUniform({ seed });
+    case 'torchDefault': {
+      // PyTorch's default for Linear/Conv2d: kaiming_uniform(a=sqrt(5)) = U(-1/sqrt(fan_in), 1/sqrt(fan_in)).
+      const bound = 1 / Math.sqrt(fanIn);
+      return tf.initializers.randomUniform({ minval: -bound, maxval: bound, seed });
+    }
+    case 'zeros':
+      return tf.initializers.zeros();
+  }
+}
+
+function toLayer(spec: LayerSpec, index: number, inputShape: number[] | null, fanIn: number, rng: Rng) {
+  const name = layerName(spec, index);
+  const first = inputShape ? { inputShape } : {};
+  switch (spec.kind) {
+    case 'conv2d': {
+      const init = spec.init ?? 'glorotUniform';
+      return tf.layers.conv2d({
+        ...first,
+        name,
+        filters: spec.filters,
+        kernelSize: spec.kernel,
+        strides: spec.stride ?? 1,
+        padding: spec.padding ?? 'valid',
+        useBias: spec.bias !== false,
+        activation: spec.activation ?? 'linear',
+        kernelInitializer: initializer(init, fanIn, rng),
+        biasInitializer: init === 'torchDefault' ? initializer(init, fanIn, rng) : 'zeros',
+      });
+    }
+    case 'dense': {
+      const init = spec.init ?? 'glorotUniform';
+      return tf.layers.dense({
+        ...first,
+        name,
+        units: spec.units,
+        useBias: spec.bias !== false,
+        activation: spec.activation ?? 'linear',
+        kernelInitializer: initializer(init, fanIn, rng),
+        biasInitializer: init === 'torchDefault' ? initializer(init, fanIn, rng) : 'zeros',
+      });
+    }
+    case 'maxpool':
+      return tf.layers.maxPooling2d({ ...first, name, poolSize: spec.size, strides: spec.stride ?? spec.size, padding: spec.padding ?? 'valid' });
+    case 'avgpool':
+      return tf.layers.averagePooling2d({ ...first, name, poolSize: spec.size, strides: spec.stride ?? spec.size, padding: spec.padding ?? 'valid' });
+    case 'flatten':
+      return tf.layers.flatten({ ...first, name });
+    case 'batchnorm':
+      return tf.layers.batchNormalization({
+        ...first,
+        name,
+        momentum: spec.momentum ?? BATCHNORM_DEFAULTS.momentum,
+        epsilon: spec.epsilon ?? BATCHNORM_DEFAULTS.epsilon,
+      });
+    case 'activation':
+      return tf.layers.activation({ ...first, name, activation: spec.fn });
+    case 'dropout':
+      // Unseeded on purpose: a seeded tfjs dropout repeats one mask on every step. The trainer runs each
+      // step with Math.random replaced by the run's `dropout` stream instead.
+      return tf.layers.dropout({ ...first, name, rate: spec.rate });
+    case 'zeropad':
+      return tf.layers.zeroPadding2d({ ...first, name, padding: spec.pad });
+  }
+}
+
+/**
+ * A tfjs `Sequential` for `arch`. Same architecture and seed: identical initial weights.
+ * Throws an `ArchitectureError` (naming the layer) for impossible architectures, before building anything.
+ */
+export function buildModel(arch: Architecture, opts: { seed: number | string }): import('@tensorflow/tfjs').Sequential {
+  const infos = describeLayers(arch);
+  const rng = rngStream(opts.seed, 'init');
+  const model = tf.sequential({ name: arch.name.replace(/[^A-Za-z0-9_.-]/g, '_') });
+  if (arch.layers.length === 0) throw new Error(`architecture ${arch.name}: has no layers`);
+  arch.layers.forEach((spec, i) => {
+    const inShape = infos[i].inputShape;
+    const fanIn = spec.kind === 'conv2d' ? spec.kernel * spec.kernel * inShape[inShape.length - 1] : inShape[inShape.length - 1];
+    model.add(toLayer(spec, i, i === 0 ? arch.input : null, fanIn, rng));
+  });
+  return model;
+}

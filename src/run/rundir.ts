@@ -1,0 +1,182 @@
+/**
+ * Run directories (conventions.md, "Run directory"): `config.json`, `provenance.json`, `checkpoint/`,
+ * `log.jsonl`, results as CSV and JSON, `figures/`, and `comparison.csv`. Opening an existing directory with
+ * the same config resumes it; a different config is refused unless `fresh` is set.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { createHash } from 'node:crypto';
+import { KIT_ROOT } from '../data/paths.ts';
+import { checkpointDir, type CheckpointDir } from './checkpoint.ts';
+import { readJson, toCsv, writeFileAtomic, writeJsonAtomic } from './files.ts';
+import { gitInfo, kitVersion, provenanceStamp, type DatasetRecord, type Provenance } from './provenance.ts';
+
+export interface RunOptions {
+  command: string;
+  preset: string;
+  profile: string;
+  seed: number;
+  /** The resolved config; stored as config.json and compared on resume. */
+  config: unknown;
+  out?: string;
+  fresh?: boolean;
+  argv?: string[];
+  engine: unknown;
+}
+
+/** One row of `comparison.csv`: a published number beside the kit's. */
+export interface ComparisonRow {
+  seed_document: string;
+  table_or_figure: string;
+  quantity: string;
+  paper_value: number | string | null;
+  kit_value: number | string | null;
+  profile: string;
+  note: string;
+}
+
+export const COMPARISON_COLUMNS: (keyof ComparisonRow)[] = ['seed_document', 'table_or_figure', 'quantity', 'paper_value', 'kit_value', 'profile', 'note'];
+
+export interface Run {
+  dir: string;
+  resumed: boolean;
+  checkpoints: CheckpointDir;
+  provenance: Provenance;
+  configSha256: string;
+  /** Appends one progress event to log.jsonl (with a timestamp). */
+  log(event: Record<string, unknown>): void;
+  addDataset(rec: DatasetRecord): void;
+  /** Writes `name` (.json) with the provenance stamp and config embedded. */
+  writeJson(name: string, value: Record<string, unknown>): string;
+  /** Writes `name` (.csv); every row gets the provenance columns (seed, backend, kit, commit, config hash). */
+  writeCsv(name: string, rows: Record<string, unknown>[], columns?: string[]): string;
+  writeComparison(rows: ComparisonRow[]): string;
+  /** Path of a figure file `figures/<name>`. */
+  figurePath(name: string): string;
+  finish(): void;
+  fail(error: unknown): void;
+}
+
+export function resultsDir(): string {
+  return process.env.TCK_RESULTS_DIR ? path.resolve(process.env.TCK_RESULTS_DIR) : path.join(KIT_ROOT, 'results');
+}
+
+/** JSON with sorted keys, for comparing configs. */
+function canonical(v: unknown): string {
+  return JSON.stringify(v, (_k, x) =>
+    x && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.keys(x).sort().map((k) => [k, x[k]])) : x,
+  );
+}
+
+/** The first path at which two JSON values differ, e.g. `training.epochs`. */
+export function firstDifference(a: unknown, b: unknown, at = ''): string | null {
+  if (canonical(a) === canonical(b)) return null;
+  if (a && b && typeof a === 'object' && typeof b === 'object' && Array.isArray(a) === Array.isArray(b)) {
+    const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])].sort();
+    for (const k of keys) {
+      const d = firstDifference((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], at ? `${at}.${k}` : k);
+      if (d) return d;
+    }
+  }
+  return at || '(root)';
+}
+
+export class RunDirError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RunDirError';
+  }
+}
+
+export function defaultRunDir(command: string, preset: string, profile: string): string {
+  return path.join(resultsDir(), `${command}-${preset}-${profile}`);
+}
+
+/** Opens (creating, resuming or, with `fresh`, recreating) the run directory. */
+export function openRun(o: RunOptions): Run {
+  const dir = path.resolve(o.out ?? defaultRunDir(o.command, o.preset, o.profile));
+  if (o.fresh) fs.rmSync(dir, { recursive: true, force: true });
+  const configFile = path.join(dir, 'config.json');
+  const old = readJson<unknown>(configFile);
+  if (old !== null) {
+    const diff = firstDifference(old, o.config);
+    if (diff) {
+      throw new RunDirError(
+        `${dir} holds a run with a different config (first difference at "${diff}"). ` +
+          `Run with --fresh to start over there, or --out <dir> to keep both.`,
+      );
+    }
+  }
+  fs.mkdirSync(path.join(dir, 'checkpoint'), { recursive: true });
+  fs.mkdirSync(path.join(dir, 'figures'), { recursive: true });
+  const checkpoints = checkpointDir(path.join(dir, 'checkpoint'));
+  const oldProv = readJson<Provenance>(path.join(dir, 'provenance.json'));
+  const resumed = old !== null && fs.readdirSync(checkpoints.dir).some((f) => f.endsWith('.ckpt'));
+  const configText = JSON.stringify(o.config, null, 2) + '\n';
+  const configSha256 = createHash('sha256').update(canonical(o.config)).digest('hex');
+  if (old === null) writeFileAtomic(configFile, configText);
+  const provenance: Provenance = {
+    kit: kitVersion(),
+    git: gitInfo(),
+    command: o.command,
+    preset: o.preset,
+    profile: o.profile,
+    seed: o.seed,
+    argv: o.argv ?? process.argv.slice(2),
+    engine: o.engine,
+    datasets: [],
+    startedAt: new Date().toISOString(),
+    endedAt: null,
+    status: 'running',
+    ...(resumed && oldProv ? { resumedFrom: [...(oldProv.resumedFrom ?? []), oldProv.startedAt] } : {}),
+  };
+  const provFile = path.join(dir, 'provenance.json');
+  const saveProv = () => writeJsonAtomic(provFile, provenance);
+  saveProv();
+  const stamp = () => ({ ...provenanceStamp(provenance), configSha256 });
+  const logFile = path.join(dir, 'log.jsonl');
+
+  const run: Run = {
+    dir,
+    resumed,
+    checkpoints,
+    provenance,
+    configSha256,
+    log(event) {
+      fs.appendFileSync(logFile, JSON.stringify({ time: new Date().toISOString(), ...event }) + '\n');
+    },
+    addDataset(rec) {
+      provenance.datasets = [...provenance.datasets.filter((d) => d.id !== rec.id), rec];
+      saveProv();
+    },
+    writeJson(name, value) {
+      const file = path.join(dir, name.endsWith('.json') ? name : `${name}.json`);
+      writeJsonAtomic(file, { ...value, provenance: { ...stamp(), config: o.config } });
+      return file;
+    },
+    writeCsv(name, rows, columns) {
+      const file = path.join(dir, name.endsWith('.csv') ? name : `${name}.csv`);
+      const s = stamp();
+      const extra = { seed: s.seed, backend: s.backend, kit: s.kit, commit: s.commit, config_sha256: configSha256 };
+      const cols = [...(columns ?? (rows[0] ? Object.keys(rows[0]) : [])), ...Object.keys(extra)];
+      writeFileAtomic(file, toCsv(rows.map((r) => ({ ...r, ...extra })), cols));
+      return file;
+    },
+    writeComparison(rows) {
+      return run.writeCsv('comparison.csv', rows as unknown as Record<string, unknown>[], COMPARISON_COLUMNS);
+    },
+    figurePath: (name) => path.join(dir, 'figures', name),
+    finish() {
+      provenance.status = 'finished';
+      provenance.endedAt = new Date().toISOString();
+      saveProv();
+    },
+    fail(error) {
+      provenance.status = 'failed';
+      provenance.endedAt = new Date().toISOString();
+      provenance.error = error instanceof Error ? error.message : String(error);
+      saveProv();
+    },
+  };
+  return run;
+}

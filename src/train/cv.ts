@@ -1,0 +1,116 @@
+/**
+ * The cross-validation evaluator of the seed-000 evaluation protocol (conventions.md): stratified k-fold
+ * (k = 5) with R training repeats. For repeat r, m_r is the mean over folds of the held-out fold accuracy.
+ * cvBest = max_r m_r (what the reference optimises), cvMean and cvStd over r (population std, numpy's
+ * default, as the reference reports). Early stopping watches a validation part carved (stratified) from the
+ * training folds, never the held-out fold; `monitor: 'loss'` gives the reference's training-loss rule.
+ * Where a test split exists, `testAccuracy` is that of the selected model: in the best repeat, the fold model
+ * with the highest held-out accuracy. The test set decides nothing.
+ *
+ * The folds are drawn once (stream `split`) and shared by all repeats, as the reference does; repeat r of
+ * fold f trains with seed `<seed>:r<r>:f<f>`. Each finished (repeat, fold) is checkpointed.
+ */
+import type { LayersModel } from '@tensorflow/tfjs';
+import { rngStream } from '../engine/random.ts';
+import type { Dataset } from '../data/types.ts';
+import { complement, stratifiedKFold, stratifiedSplit, subset } from '../data/split.ts';
+import type { Head } from '../models/arch.ts';
+import { fit, type FitOptions, type FitEvent } from './fit.ts';
+import { evaluate } from './evaluate.ts';
+import type { CheckpointDir } from '../run/checkpoint.ts';
+
+export interface CvOptions {
+  k?: number;
+  repeats: number;
+  seed: number | string;
+  /** Fraction of the training folds held out for early stopping (default 0.1). 0 disables it. */
+  valFraction?: number;
+  fit: Omit<FitOptions, 'seed' | 'validation' | 'checkpoint' | 'onEvent' | 'head'>;
+  /** A fresh, untrained model for one (repeat, fold), built from `seed`. */
+  build: (seed: string) => { model: LayersModel; head: Head };
+  test?: Dataset;
+  checkpoints?: CheckpointDir;
+  onEvent?: (e: CvEvent) => void;
+}
+
+export type CvEvent =
+  | { type: 'fold-start'; repeat: number; fold: number; repeats: number; k: number }
+  | { type: 'fit'; repeat: number; fold: number; event: FitEvent }
+  | { type: 'fold-end'; repeat: number; fold: number; accuracy: number; done: number; total: number; seconds: number };
+
+export interface FoldResult {
+  repeat: number;
+  fold: number;
+  accuracy: number;
+  testAccuracy: number | null;
+  epochs: number;
+  seconds: number;
+}
+
+export interface CvResult {
+  cvBest: number;
+  cvMean: number;
+  cvStd: number;
+  /** m_r for each repeat. */
+  repeatMeans: number[];
+  folds: FoldResult[];
+  testAccuracy: number | null;
+  selected: { repeat: number; fold: number };
+}
+
+export function summarizeFolds(folds: FoldResult[], repeats: number, k: number): CvResult {
+  const repeatMeans = Array.from({ length: repeats }, (_, r) => {
+    const fs = folds.filter((f) => f.repeat === r);
+    if (fs.length !== k) throw new Error(`cross-validation: repeat ${r} has ${fs.length} of ${k} folds`);
+    return fs.reduce((s, f) => s + f.accuracy, 0) / k;
+  });
+  const cvMean = repeatMeans.reduce((a, b) => a + b, 0) / repeats;
+  const cvStd = Math.sqrt(repeatMeans.reduce((a, b) => a + (b - cvMean) ** 2, 0) / repeats);
+  const bestR = repeatMeans.indexOf(Math.max(...repeatMeans));
+  const inBest = folds.filter((f) => f.repeat === bestR).sort((a, b) => b.accuracy - a.accuracy || a.fold - b.fold);
+  return {
+    cvBest: repeatMeans[bestR],
+    cvMean,
+    cvStd,
+    repeatMeans,
+    folds,
+    testAccuracy: inBest[0].testAccuracy,
+    selected: { repeat: bestR, fold: inBest[0].fold },
+  };
+}
+
+export async function crossValidate(data: Dataset, o: CvOptions): Promise<CvResult> {
+  const k = o.k ?? 5;
+  const valFraction = o.valFraction ?? 0.1;
+  const folds = stratifiedKFold(data.y, k, rngStream(o.seed, 'split'));
+  const done: FoldResult[] = o.checkpoints?.load<{ folds: FoldResult[] }>('cv')?.folds ?? [];
+  const total = o.repeats * k;
+  for (let r = 0; r < o.repeats; r++) {
+    for (let f = 0; f < k; f++) {
+      if (done.some((d) => d.repeat === r && d.fold === f)) continue;
+      o.onEvent?.({ type: 'fold-start', repeat: r, fold: f, repeats: o.repeats, k });
+      const seed = `${o.seed}:r${r}:f${f}`;
+      const trainRows = complement(data.y.length, folds[f]);
+      let train = subset(data, trainRows, `${data.id}[fold${f}-train]`);
+      let validation: Dataset | undefined;
+      if (valFraction > 0) {
+        const { kept, held } = stratifiedSplit(train.y, valFraction, rngStream(seed, 'split'));
+        validation = subset(train, held, `${data.id}[fold${f}-val]`);
+        train = subset(train, kept, `${data.id}[fold${f}-train]`);
+      }
+      const heldOut = subset(data, folds[f], `${data.id}[fold${f}-test]`);
+      const { model, head } = o.build(seed);
+      const fitOpts: FitOptions = { ...o.fit, seed, head, onEvent: (event) => o.onEvent?.({ type: 'fit', repeat: r, fold: f, event }) };
+      if (validation) fitOpts.validation = validation;
+      else if (fitOpts.earlyStopping) fitOpts.earlyStopping = { ...fitOpts.earlyStopping, monitor: 'loss' };
+      const res = await fit(model, train, fitOpts);
+      const accuracy = evaluate(model, heldOut, head).accuracy;
+      const testAccuracy = o.test ? evaluate(model, o.test, head).accuracy : null;
+      model.dispose();
+      done.push({ repeat: r, fold: f, accuracy, testAccuracy, epochs: res.history.length, seconds: res.seconds });
+      o.checkpoints?.save('cv', { folds: done });
+      o.onEvent?.({ type: 'fold-end', repeat: r, fold: f, accuracy, done: done.length, total, seconds: res.seconds });
+    }
+  }
+  return summarizeFolds(done, o.repeats, k);
+}

@@ -1,0 +1,228 @@
+/**
+ * The training loop. Own shuffling and batching (no tfjs `fit`), one optimiser step per mini-batch, optional
+ * validation with early stopping, per-epoch checkpoints that resume to the bit-identical result.
+ *
+ * Randomness: epoch e shuffles with stream `shuffle:e` and draws dropout masks from stream `dropout:e` of the
+ * run seed, so an epoch's draws do not depend on how the run got there (fresh or resumed).
+ */
+import { tf } from '../engine/backend.ts';
+import type { LayersModel, Tensor, Variable } from '@tensorflow/tfjs';
+import { rngStream, withSeededMathRandom } from '../engine/random.ts';
+import type { Dataset } from '../data/types.ts';
+import type { Head } from '../models/arch.ts';
+import { createOptimizer, type OptimizerConfig, type OptimizerState } from './optimizers.ts';
+import { learningRateAt, type ScheduleConfig } from './schedules.ts';
+import { makeBatch, disposeBatch, lossOf, predictedClass } from './batches.ts';
+import { evaluate } from './evaluate.ts';
+
+export interface EarlyStoppingConfig {
+  /** Epochs without improvement before stopping (seed 000: 5). */
+  patience: number;
+  /** `val_loss` (the kit's protocol) or `loss` (the seed-000 reference's training-loss rule). */
+  monitor?: 'val_loss' | 'loss';
+  minDelta?: number;
+  /** Put back the weights of the best epoch at the end (default true). */
+  restoreBest?: boolean;
+}
+
+export interface FitOptions {
+  epochs: number;
+  batchSize: number;
+  optimizer: OptimizerConfig;
+  schedule?: ScheduleConfig;
+  seed: number | string;
+  head: Head;
+  validation?: Dataset;
+  earlyStopping?: EarlyStoppingConfig;
+  /** Drop the last incomplete batch (default false). */
+  dropRemainder?: boolean;
+  checkpoint?: FitCheckpoint;
+  onEvent?: (e: FitEvent) => void;
+  /** Steps between `batch` events (default: about 20 per epoch). */
+  batchEventEvery?: number;
+}
+
+export interface EpochLog {
+  epoch: number;
+  loss: number;
+  accuracy: number;
+  valLoss?: number;
+  valAccuracy?: number;
+  lr: number;
+  seconds: number;
+}
+
+export type FitEvent =
+  | { type: 'batch'; epoch: number; epochs: number; batch: number; batches: number; loss: number; seconds: number }
+  | { type: 'epoch'; epochs: number; log: EpochLog; etaSeconds: number; stopped: boolean }
+  | { type: 'resume'; epochsDone: number };
+
+export interface FitState {
+  epochsDone: number;
+  weights: Float32Array[];
+  optimizer: OptimizerState;
+  history: EpochLog[];
+  best: { value: number; epoch: number; weights: Float32Array[] | null };
+  wait: number;
+  stopped: boolean;
+}
+
+export interface FitCheckpoint {
+  load(): FitState | null;
+  save(state: FitState): void;
+}
+
+export interface FitResult {
+  history: EpochLog[];
+  stoppedEarly: boolean;
+  /** Epoch (0-based) whose weights the model holds at the end. */
+  bestEpoch: number;
+  seconds: number;
+}
+
+/** Thrown when the loss stops being a finite number; says where and what to try. */
+export class TrainingError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'TrainingError';
+  }
+}
+
+function readWeights(model: LayersModel): Float32Array[] {
+  return model.getWeights().map((t) => Float32Array.from(t.dataSync() as Float32Array));
+}
+
+function writeWeights(model: LayersModel, values: Float32Array[]): void {
+  const current = model.getWeights();
+  if (values.length !== current.length) {
+    throw new Error(`checkpoint has ${values.length} weight tensors, the model has ${current.length}`);
+  }
+  const ts = values.map((v, i) => {
+    if (v.length !== current[i].size) throw new Error(`checkpoint weight ${i} has ${v.length} values, the model needs ${current[i].size}`);
+    return tf.tensor(v, current[i].shape);
+  });
+  model.setWeights(ts);
+  ts.forEach((t) => t.dispose());
+}
+
+function validateOptions(o: FitOptions, train: Dataset): void {
+  const bad = (f: string, why: string) => {
+    throw new Error(`fit: ${f}: ${why}`);
+  };
+  if (!Number.isInteger(o.epochs) || o.epochs < 0) bad('epochs', `must be a non-negative integer, got ${o.epochs}`);
+  if (!Number.isInteger(o.batchSize) || o.batchSize < 1) bad('batchSize', `must be a positive integer, got ${o.batchSize}`);
+  if (train.y.length === 0) bad('data', `training set ${train.id} is empty`);
+  if (o.earlyStopping && (o.earlyStopping.monitor ?? 'val_loss') === 'val_loss' && !o.validation) {
+    bad('earlyStopping.monitor', 'val_loss needs a validation set');
+  }
+}
+
+/** Trains `model` on `train`. The model is changed in place; returns the per-epoch history. */
+export async function fit(model: LayersModel, train: Dataset, o: FitOptions): Promise<FitResult> {
+  validateOptions(o, train);
+  const t0 = performance.now();
+  const n = train.y.length;
+  const classes = o.head === 'sigmoid' ? 2 : (model.outputs[0].shape[1] as number);
+  const vars = model.trainableWeights.map((w) => w.read() as Variable);
+  const optimizer = createOptimizer(o.optimizer);
+  const es = o.earlyStopping;
+  const monitor = es ? (es.monitor ?? 'val_loss') : null;
+  const batches = o.dropRemainder ? Math.floor(n / o.batchSize) : Math.ceil(n / o.batchSize);
+  if (batches === 0) throw new Error(`fit: batchSize ${o.batchSize} is larger than the ${n} training samples with dropRemainder`);
+  const eventEvery = o.batchEventEvery ?? Math.max(1, Math.floor(batches / 20));
+
+  let state: FitState = {
+    epochsDone: 0,
+    weights: [],
+    optimizer: { name: o.optimizer.name, step: 0, slots: [] },
+    history: [],
+    best: { value: Infinity, epoch: -1, weights: null },
+    wait: 0,
+    stopped: false,
+  };
+  const resumed = o.checkpoint?.load() ?? null;
+  if (resumed) {
+    writeWeights(model, resumed.weights);
+    optimizer.setState(resumed.optimizer, vars);
+    state = resumed;
+    o.onEvent?.({ type: 'resume', epochsDone: resumed.epochsDone });
+  }
+
+  try {
+    for (let epoch = state.epochsDone; epoch < o.epochs && !state.stopped; epoch++) {
+      const te = performance.now();
+      const order = rngStream(o.seed, `shuffle:${epoch}`).permutation(n);
+      const dropout = rngStream(o.seed, `dropout:${epoch}`);
+      let lossSum = 0;
+      let correct = 0;
+      let seen = 0;
+      let lr = o.optimizer.lr;
+      for (let b = 0; b < batches; b++) {
+        const s = b * o.batchSize;
+        const e = Math.min(n, s + o.batchSize);
+        lr = learningRateAt(o.schedule, o.optimizer.lr, epoch + b / batches);
+        const batch = makeBatch(train, order, s, e, o.head, classes);
+        const [loss, hits] = withSeededMathRandom(dropout, () => {
+          let hitsT: Tensor | null = null;
+          const { value, grads } = tf.variableGrads(() => {
+            const logits = model.apply(batch.x, { training: true }) as Tensor;
+            hitsT = tf.keep(tf.sum(tf.cast(tf.equal(predictedClass(o.head, logits), batch.labels), 'int32')));
+            return lossOf(o.head, batch.target, logits) as never;
+          }, vars);
+          optimizer.apply(vars, vars.map((v) => grads[v.name]), lr);
+          Object.values(grads).forEach((g) => g.dispose());
+          return [value, hitsT as unknown as Tensor];
+        });
+        const lossValue = loss.dataSync()[0] as number;
+        correct += hits.dataSync()[0] as number;
+        loss.dispose();
+        hits.dispose();
+        disposeBatch(batch);
+        if (!Number.isFinite(lossValue)) {
+          const kept = state.epochsDone > 0 && o.checkpoint ? ` The checkpoint of epoch ${state.epochsDone} is kept.` : '';
+          throw new TrainingError(
+            `loss became ${lossValue} at epoch ${epoch + 1}, batch ${b + 1}/${batches} (learning rate ${lr}, ` +
+              `dataset ${train.id}). Lower the learning rate, check the inputs for NaN/Inf, or add batchnorm.${kept}`,
+          );
+        }
+        lossSum += lossValue * (e - s);
+        seen += e - s;
+        if (o.onEvent && (b + 1) % eventEvery === 0 && b + 1 < batches) {
+          o.onEvent({ type: 'batch', epoch, epochs: o.epochs, batch: b + 1, batches, loss: lossSum / seen, seconds: (performance.now() - te) / 1000 });
+        }
+        await Promise.resolve();
+      }
+      const log: EpochLog = { epoch, loss: lossSum / seen, accuracy: correct / seen, lr, seconds: 0 };
+      if (o.validation) {
+        const v = evaluate(model, o.validation, o.head);
+        log.valLoss = v.loss;
+        log.valAccuracy = v.accuracy;
+      }
+      log.seconds = (performance.now() - te) / 1000;
+      state.history.push(log);
+      state.epochsDone = epoch + 1;
+      if (es) {
+        const value = monitor === 'loss' ? log.loss : (log.valLoss as number);
+        if (value < state.best.value - (es.minDelta ?? 0)) {
+          state.best = { value, epoch, weights: es.restoreBest === false ? null : readWeights(model) };
+          state.wait = 0;
+        } else if (++state.wait >= es.patience) {
+          state.stopped = true;
+        }
+      }
+      state.weights = readWeights(model);
+      state.optimizer = optimizer.getState();
+      o.checkpoint?.save(state);
+      const meanEpoch = state.history.reduce((a, h) => a + h.seconds, 0) / state.history.length;
+      o.onEvent?.({ type: 'epoch', epochs: o.epochs, log, etaSeconds: state.stopped ? 0 : meanEpoch * (o.epochs - epoch - 1), stopped: state.stopped });
+    }
+    let bestEpoch = state.history.length - 1;
+    if (es && es.restoreBest !== false && state.best.weights && state.best.epoch !== bestEpoch) {
+      writeWeights(model, state.best.weights);
+      bestEpoch = state.best.epoch;
+    }
+    return { history: state.history, stoppedEarly: state.stopped, bestEpoch, seconds: (performance.now() - t0) / 1000 };
+  } finally {
+    optimizer.dispose();
+  }
+}
