@@ -30,10 +30,10 @@ function torchPeer(python: string, threads: number, repeats: number, minSeconds:
   const script = path.join(KIT_ROOT, 'bench', 'torch_peer.py');
   const r = spawnSync(python, [script, '--threads', String(threads), '--repeats', String(repeats), '--min-seconds', String(minSeconds), '--only', only.join(',')], {
     encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'inherit'],
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
   if (r.status === 3) return null;
-  if (r.status !== 0) throw new Error(`bench: ${python} ${script} failed with exit code ${r.status}`);
+  if (r.status !== 0) throw new Error(`bench: ${python} ${script} failed with exit code ${r.status}:\n${r.stderr}`);
   const j = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
   return { torch: j.torch, results: j.results.map((x: BenchResult) => ({ ...x, threads })) };
 }

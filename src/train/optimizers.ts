@@ -38,7 +38,8 @@ export interface Optimizer {
 }
 
 function zerosLikeSlots(vars: Variable[], n: number): Variable[][] {
-  return vars.map((v) => Array.from({ length: n }, () => tf.variable(tf.zerosLike(v), false)));
+  // tidy disposes the temporary zeros; variables are never disposed by tidy.
+  return vars.map((v) => Array.from({ length: n }, () => tf.tidy(() => tf.variable(tf.zerosLike(v), false))));
 }
 
 function validate(cfg: OptimizerConfig): void {
@@ -99,7 +100,7 @@ function adam(cfg: OptimizerConfig): Optimizer {
     setState(state, vars) {
       if (state.name !== 'adam') throw new Error(`optimizer state is for ${state.name}, not adam`);
       slots?.flat().forEach((t) => t.dispose());
-      slots = state.slots.length ? state.slots.map((s, i) => s.map((a) => tf.variable(tf.tensor(a, vars[i].shape), false))) : null;
+      slots = state.slots.length ? state.slots.map((s, i) => s.map((a) => tf.tidy(() => tf.variable(tf.tensor(a, vars[i].shape), false)))) : null;
       step = state.step;
     },
     dispose() {
@@ -139,7 +140,7 @@ function sgd(cfg: OptimizerConfig): Optimizer {
     setState(state, vars) {
       if (state.name !== 'sgd') throw new Error(`optimizer state is for ${state.name}, not sgd`);
       slots?.flat().forEach((t) => t.dispose());
-      slots = state.slots.length ? state.slots.map((s, i) => s.map((a) => tf.variable(tf.tensor(a, vars[i].shape), false))) : null;
+      slots = state.slots.length ? state.slots.map((s, i) => s.map((a) => tf.tidy(() => tf.variable(tf.tensor(a, vars[i].shape), false)))) : null;
       step = state.step;
     },
     dispose() {

@@ -1,0 +1,101 @@
+/**
+ * The `tck` command as a user runs it (the built package, `bin/tck.js`): JSON summaries, run directories,
+ * resume, config errors that name the field, usage errors.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { tmpDir } from './helpers/tmp.ts';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const TCK = path.join(ROOT, 'bin', 'tck.js');
+
+function tck(args: string[], env: Record<string, string> = {}) {
+  const r = spawnSync(process.execPath, [TCK, ...args], { encoding: 'utf8', env: { ...process.env, TCK_BACKEND: 'wasm', ...env } });
+  const last = r.stdout.trim().split('\n').at(-1) ?? '';
+  let json: Record<string, unknown> | null = null;
+  try {
+    json = JSON.parse(last);
+  } catch {
+    json = null;
+  }
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr, json };
+}
+
+test('tck train --json writes a run directory and ends with one JSON summary; a rerun resumes to the same result', (t) => {
+  const out = path.join(tmpDir(t), 'run');
+  const args = ['train', '--model', 'lenet5', '--dataset', 'mnist', '--epochs', '2', '--subset', '600', '--seed', '3', '--out', out, '--json'];
+  const a = tck(args);
+  assert.equal(a.code, 0, a.stderr);
+  assert.ok(a.json, `last stdout line is not JSON: ${a.stdout}`);
+  for (const k of ['testAccuracy', 'epochs', 'seed', 'backend', 'seconds']) assert.ok(k in a.json!, `missing ${k}`);
+  assert.equal(a.json!.epochs, 2);
+  assert.equal(a.json!.seed, 3);
+  assert.equal(a.json!.backend, 'wasm');
+  assert.ok((a.json!.testAccuracy as number) > 0.5);
+  for (const f of ['config.json', 'provenance.json', 'log.jsonl', 'history.csv', 'result.json', 'comparison.csv', 'checkpoint/fit.ckpt', 'model/model.json']) {
+    assert.ok(fs.existsSync(path.join(out, f)), `${f} missing`);
+  }
+  const prov = JSON.parse(fs.readFileSync(path.join(out, 'provenance.json'), 'utf8'));
+  assert.equal(prov.status, 'finished');
+  assert.equal(prov.seed, 3);
+  assert.equal(prov.engine.backend, 'wasm');
+  assert.match(prov.datasets[0].files[0].sha256, /^[0-9a-f]{64}$/);
+  const csv = fs.readFileSync(path.join(out, 'history.csv'), 'utf8').split('\n');
+  assert.match(csv[0], /^epoch,loss,accuracy,.*,seed,backend,kit,commit,config_sha256$/);
+  assert.equal(fs.readFileSync(path.join(out, 'log.jsonl'), 'utf8').trim().split('\n').length, 2);
+
+  const b = tck(args);
+  assert.equal(b.code, 0, b.stderr);
+  assert.match(b.stderr, /resuming after epoch 2/);
+  assert.equal(b.json!.testAccuracy, a.json!.testAccuracy);
+
+  const c = tck([...args.slice(0, -1).map((x) => (x === '3' ? '4' : x)), '--json']);
+  assert.equal(c.code, 1);
+  assert.match(c.stderr, /different config \(first difference at "seed"\)/);
+  assert.match(c.stderr, /--fresh/);
+});
+
+test('a bad config file is reported field by field with its path', (t) => {
+  const dir = tmpDir(t);
+  const file = path.join(dir, 'bad.json');
+  fs.writeFileSync(file, JSON.stringify({ epochs: -1, optimizer: { name: 'adam', lr: 'fast' }, earlyStopping: { patience: 0 }, colour: 'red' }));
+  const r = tck(['train', '--config', file, '--out', path.join(dir, 'run')]);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, new RegExp(`${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: invalid config`));
+  assert.match(r.stderr, /^ {2}epochs: .*>=0.*got -1$/m);
+  assert.match(r.stderr, /^ {2}optimizer\.lr: .*expected number.*got "fast"$/m);
+  assert.match(r.stderr, /^ {2}earlyStopping\.patience: /m);
+  assert.match(r.stderr, /colour/);
+  fs.writeFileSync(file, '{"epochs": 3,');
+  const s = tck(['train', '--config', file]);
+  assert.equal(s.code, 1);
+  assert.match(s.stderr, /bad\.json: not valid JSON/);
+});
+
+test('usage errors exit 2; unknown datasets and models name the known ones', (t) => {
+  const u = tck(['train', '--epoch', '3']);
+  assert.equal(u.code, 2);
+  assert.match(u.stderr, /--epoch/);
+  const d = tck(['train', '--dataset', 'imagenet', '--out', path.join(tmpDir(t), 'x')]);
+  assert.equal(d.code, 1);
+  assert.match(d.stderr, /dataset: unknown dataset view; known: mnist, mnist32/);
+  const m = tck(['train', '--model', 'lenet5-32', '--dataset', 'mnist', '--epochs', '1', '--out', path.join(tmpDir(t), 'y')]);
+  assert.equal(m.code, 1);
+  assert.match(m.stderr, /expects inputs of shape \[32,32,1\].*use --dataset mnist32/);
+  assert.equal(tck(['frobnicate']).code, 2);
+});
+
+test('tck data list --json and verify', () => {
+  const l = tck(['data', 'list', '--json']);
+  assert.equal(l.code, 0);
+  const ids = (l.json!.datasets as { id: string; present: boolean }[]).map((d) => d.id);
+  assert.deepEqual(ids.slice(0, 3), ['mnist', 'fashion-mnist', 'cardio']);
+  assert.ok((l.json!.datasets as { id: string; present: boolean }[]).find((d) => d.id === 'mnist')!.present);
+  const v = tck(['data', 'verify', 'mnist', '--json']);
+  assert.equal(v.code, 0);
+  assert.equal((v.json!.results as { ok: boolean }[])[0].ok, true);
+});

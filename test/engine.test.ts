@@ -1,0 +1,137 @@
+/**
+ * The wasm training kernels against the stock `cpu` backend: conv2d input and filter gradients (stride 1 and
+ * 2, same and valid padding, several channels), max-pool gradients (with ties) and transposed matmuls.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { initEngine, tf } from '../src/engine/backend.ts';
+import { rngStream, rngFromState, withSeededMathRandom } from '../src/engine/random.ts';
+import type { Tensor, Tensor4D } from '@tensorflow/tfjs';
+
+function randomArray(n: number, seed: string, round = false): Float32Array {
+  const rng = rngStream(seed, 'test');
+  return Float32Array.from({ length: n }, () => (round ? Math.round(rng.normal() * 2) / 2 : rng.normal()));
+}
+
+/** Runs `f` on both backends with the same input arrays; returns the outputs as arrays. */
+async function onBoth(f: () => Tensor[]): Promise<{ wasm: Float32Array[]; cpu: Float32Array[] }> {
+  const out: Record<string, Float32Array[]> = {};
+  for (const b of ['wasm', 'cpu']) {
+    await initEngine({ backend: b });
+    out[b] = tf.tidy(f).map((t) => {
+      const a = t.dataSync() as Float32Array;
+      t.dispose();
+      return Float32Array.from(a);
+    });
+  }
+  await initEngine({ backend: 'wasm' });
+  return { wasm: out.wasm, cpu: out.cpu };
+}
+
+function maxAbsDiff(a: Float32Array, b: Float32Array): number {
+  assert.equal(a.length, b.length);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  return m;
+}
+
+const CASES = [
+  { x: [2, 9, 9, 3], k: 3, outC: 4, stride: 1, pad: 'same' },
+  { x: [2, 9, 9, 3], k: 3, outC: 4, stride: 1, pad: 'valid' },
+  { x: [2, 9, 9, 3], k: 3, outC: 4, stride: 2, pad: 'same' },
+  { x: [2, 9, 9, 3], k: 3, outC: 4, stride: 2, pad: 'valid' },
+  { x: [3, 10, 8, 2], k: 5, outC: 6, stride: 1, pad: 'valid' },
+  { x: [2, 10, 10, 5], k: 2, outC: 3, stride: 2, pad: 'valid' },
+  { x: [1, 7, 7, 6], k: 3, outC: 8, stride: 2, pad: 'same' },
+  { x: [4, 12, 12, 1], k: 5, outC: 6, stride: 1, pad: 'same' },
+  { x: [2, 6, 6, 2], k: 2, outC: 3, stride: 1, pad: 'same' },
+  { x: [2, 9, 7, 3], k: 4, outC: 2, stride: 1, pad: 'same' },
+  { x: [2, 9, 7, 3], k: 4, outC: 2, stride: 2, pad: 'same' },
+] as const;
+
+for (const c of CASES) {
+  test(`conv2d gradients on wasm match cpu: x [${c.x}] k${c.k} out${c.outC} stride ${c.stride} ${c.pad}`, async () => {
+    const xs = randomArray(c.x.reduce((a: number, b: number) => a * b, 1), `x${JSON.stringify(c)}`);
+    const ws = randomArray(c.k * c.k * c.x[3] * c.outC, `w${JSON.stringify(c)}`);
+    const { wasm, cpu } = await onBoth(() => {
+      const x = tf.tensor4d(xs, c.x as unknown as [number, number, number, number]);
+      const w = tf.tensor4d(ws, [c.k, c.k, c.x[3], c.outC]);
+      // A non-uniform upstream gradient: weight each output by its position.
+      const loss = (a: Tensor, b: Tensor) => {
+        const y = tf.conv2d(a as Tensor4D, b as Tensor4D, c.stride, c.pad);
+        return tf.sum(tf.mul(y, tf.sin(tf.range(0, y.size).reshape(y.shape))));
+      };
+      const [dx, dw] = tf.grads(loss)([x, w]);
+      return [dx, dw];
+    });
+    assert.ok(wasm[0].some((v) => v !== 0), 'dx is all zeros');
+    assert.ok(maxAbsDiff(wasm[0], cpu[0]) < 1e-4, `dx differs by ${maxAbsDiff(wasm[0], cpu[0])}`);
+    assert.ok(maxAbsDiff(wasm[1], cpu[1]) < 1e-4, `dW differs by ${maxAbsDiff(wasm[1], cpu[1])}`);
+  });
+}
+
+for (const pool of [
+  { x: [2, 8, 8, 3], size: 2, stride: 2, pad: 'valid' },
+  { x: [2, 7, 7, 4], size: 3, stride: 2, pad: 'same' },
+  { x: [1, 9, 9, 2], size: 3, stride: 1, pad: 'valid' },
+] as const) {
+  test(`max-pool gradient on wasm matches cpu, ties included: x [${pool.x}] size ${pool.size} stride ${pool.stride} ${pool.pad}`, async () => {
+    // Values rounded to halves give many ties inside windows; the first maximum must get the gradient.
+    const xs = randomArray(pool.x.reduce((a: number, b: number) => a * b, 1), `p${JSON.stringify(pool)}`, true);
+    const { wasm, cpu } = await onBoth(() => {
+      const x = tf.tensor4d(xs, pool.x as unknown as [number, number, number, number]);
+      const f = (a: Tensor) => {
+        const y = tf.maxPool(a as Tensor4D, pool.size, pool.stride, pool.pad);
+        return tf.sum(tf.mul(y, tf.cos(tf.range(0, y.size).reshape(y.shape))));
+      };
+      return [tf.grad(f)(x)];
+    });
+    assert.ok(maxAbsDiff(wasm[0], cpu[0]) < 1e-5, `max-pool gradient differs by ${maxAbsDiff(wasm[0], cpu[0])}`);
+  });
+}
+
+test('transposed matmuls on wasm match cpu', async () => {
+  const a = randomArray(6 * 5, 'a');
+  const b = randomArray(6 * 4, 'b');
+  const { wasm, cpu } = await onBoth(() => [
+    tf.matMul(tf.tensor2d(a, [6, 5]), tf.tensor2d(b, [6, 4]), true, false),
+    tf.matMul(tf.tensor2d(b, [4, 6]), tf.tensor2d(a, [5, 6]), false, true),
+    tf.matMul(tf.tensor2d(a, [6, 5]), tf.tensor2d(b, [4, 6]), true, true),
+    tf.matMul(tf.tensor3d(a, [2, 3, 5]), tf.tensor3d(b.slice(0, 24), [2, 3, 4]), true, false),
+  ]);
+  for (let i = 0; i < wasm.length; i++) assert.ok(maxAbsDiff(wasm[i], cpu[i]) < 1e-5, `product ${i} differs`);
+});
+
+test('the engine reports its backend and the kernels it replaced', async () => {
+  const info = await initEngine({ backend: 'wasm' });
+  assert.equal(info.backend, 'wasm');
+  assert.equal(tf.getBackend(), 'wasm');
+  assert.ok(info.wasm?.trainingKernels.includes('Conv2DBackpropFilter'));
+  await assert.rejects(initEngine({ backend: 'gpu' as never }), /unknown backend "gpu"/);
+});
+
+test('random streams: same seed same draws, streams independent, state restores exactly', () => {
+  const a = rngStream(7, 'shuffle');
+  const b = rngStream(7, 'shuffle');
+  const c = rngStream(7, 'init');
+  const xa = Array.from({ length: 5 }, () => a.next());
+  assert.deepEqual(xa, Array.from({ length: 5 }, () => b.next()));
+  assert.notDeepEqual(xa, Array.from({ length: 5 }, () => c.next()));
+  const s = a.state();
+  const restored = rngFromState(s);
+  assert.deepEqual(Array.from({ length: 5 }, () => restored.next()), Array.from({ length: 5 }, () => a.next()));
+  const p = rngStream(1, 'x').permutation(50);
+  assert.deepEqual([...p].sort((u, v) => u - v), Array.from({ length: 50 }, (_, i) => i));
+});
+
+test('withSeededMathRandom makes Math.random reproducible and restores it', () => {
+  const original = Math.random;
+  const r1 = withSeededMathRandom(rngStream(3, 'dropout'), () => [Math.random(), Math.random()]);
+  const r2 = withSeededMathRandom(rngStream(3, 'dropout'), () => [Math.random(), Math.random()]);
+  assert.deepEqual(r1, r2);
+  assert.equal(Math.random, original);
+  assert.throws(() => withSeededMathRandom(rngStream(3, 'dropout'), () => {
+    throw new Error('boom');
+  }), /boom/);
+  assert.equal(Math.random, original);
+});

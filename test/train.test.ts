@@ -1,0 +1,228 @@
+/**
+ * Training: optimiser and schedule formulas, bit-identical determinism, resume equals an uninterrupted run,
+ * clear NaN errors, the cross-validation protocol, the model zoo's parameter counts, and LeNet-5 accuracy on
+ * a 5k MNIST subset.
+ */
+import { test, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { initEngine, tf } from '../src/engine/backend.ts';
+import { rngStream } from '../src/engine/random.ts';
+import type { Dataset } from '../src/data/types.ts';
+import { loadView } from '../src/data/views.ts';
+import { miniSubset } from '../src/data/split.ts';
+import { architectureByName, mlp } from '../src/models/zoo.ts';
+import { countParams, describeLayers, ArchitectureError } from '../src/models/arch.ts';
+import { buildModel } from '../src/models/build.ts';
+import { summarize, formatSummary } from '../src/models/summary.ts';
+import { fit, TrainingError, type FitState } from '../src/train/fit.ts';
+import { evaluate } from '../src/train/evaluate.ts';
+import { createOptimizer } from '../src/train/optimizers.ts';
+import { learningRateAt } from '../src/train/schedules.ts';
+import { crossValidate, summarizeFolds } from '../src/train/cv.ts';
+import { encodeCheckpoint, decodeCheckpoint } from '../src/run/checkpoint.ts';
+import type { LayersModel, Variable } from '@tensorflow/tfjs';
+
+before(async () => {
+  await initEngine({ backend: 'wasm' });
+});
+
+/** Two well-separated Gaussian blobs per class in `d` dimensions. */
+function blobs(n: number, d: number, classes: number, seed: number): Dataset {
+  const rng = rngStream(seed, 'data');
+  const x = new Float32Array(n * d);
+  const y = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    y[i] = i % classes;
+    for (let j = 0; j < d; j++) x[i * d + j] = rng.normal() * 0.5 + (j % classes === y[i] ? 3 : 0);
+  }
+  return { id: 'blobs', x, y, shape: [d], classNames: Array.from({ length: classes }, (_, i) => `c${i}`) };
+}
+
+const weightsOf = (m: LayersModel) => m.getWeights().map((w) => Array.from(w.dataSync()));
+
+test('Adam and SGD follow the PyTorch update rules (hand-computed steps)', () => {
+  const w = tf.variable(tf.scalar(1));
+  const adam = createOptimizer({ name: 'adam', lr: 0.1 });
+  // f = w^2, g = 2w. Step 1: m_hat = g, v_hat = g^2, so w -= lr * g / (|g| + eps) = 1 - 0.1.
+  adam.apply([w], [tf.scalar(2)], 0.1);
+  assert.ok(Math.abs(w.dataSync()[0] - 0.9) < 1e-6);
+  adam.dispose();
+  const v = tf.variable(tf.scalar(1));
+  const sgd = createOptimizer({ name: 'sgd', lr: 0.1, momentum: 0.9 });
+  sgd.apply([v], [tf.scalar(2)], 0.1); // buf = 2, w = 0.8
+  sgd.apply([v], [tf.scalar(1.6)], 0.1); // buf = 0.9 * 2 + 1.6 = 3.4, w = 0.46
+  assert.ok(Math.abs(v.dataSync()[0] - 0.46) < 1e-6);
+  const u = tf.variable(tf.scalar(1));
+  const wd = createOptimizer({ name: 'sgd', lr: 0.1, weightDecay: 0.5 });
+  wd.apply([u], [tf.scalar(0)], 0.1); // g = 0 + 0.5 * 1, w = 1 - 0.05
+  assert.ok(Math.abs(u.dataSync()[0] - 0.95) < 1e-6);
+  assert.throws(() => createOptimizer({ name: 'adam', lr: -1 }), /optimizer\.lr: must be a positive number/);
+  [w, v, u].forEach((t: Variable) => t.dispose());
+});
+
+test('cosine annealing with warm restarts and step decay', () => {
+  const s = { kind: 'cosine' as const, period: 10, mult: 2, minLr: 0 };
+  assert.equal(learningRateAt(s, 1, 0), 1);
+  assert.ok(Math.abs(learningRateAt(s, 1, 5) - 0.5) < 1e-12);
+  assert.equal(learningRateAt(s, 1, 10), 1); // restart
+  assert.ok(Math.abs(learningRateAt(s, 1, 20) - 0.5) < 1e-12); // second period lasts 20 epochs
+  assert.equal(learningRateAt({ kind: 'step', every: 3, gamma: 0.1 }, 1, 6.5), 0.1 * 0.1);
+  assert.equal(learningRateAt(undefined, 0.01, 100), 0.01);
+});
+
+test('built-in architectures have the seeds\' parameter counts, and the built models agree', () => {
+  const cases: [string, number][] = [
+    ['lenet5', 44426], // seed 001 Table 5.1: 173.5 KiB at 32 bits
+    ['lenet5-cifar10', 62006], // seed 001 Table 5.1: 242.2 KiB
+    ['quantnet', 545889], // seed 004 Table 4.1 total
+    ['mlp-21-32-16-10', 21 * 32 + 32 + 32 * 16 + 16 + 16 * 10 + 10],
+  ];
+  for (const [name, params] of cases) {
+    const arch = architectureByName(name);
+    assert.equal(countParams(arch), params, name);
+    const m = buildModel(arch, { seed: 1 });
+    assert.equal(m.countParams(), params, `${name} built`);
+    m.dispose();
+  }
+  const q = summarize(architectureByName('quantnet'));
+  assert.deepEqual(q.rows.filter((r) => r.params > 0).map((r) => r.params), [896, 18496, 524416, 2064, 17]);
+  assert.match(formatSummary(q), /linear1 .* 524,416/);
+  const vgg = buildModel(architectureByName('vgg7'), { seed: 1 });
+  assert.equal(vgg.countParams(), countParams(architectureByName('vgg7')) + summarize(architectureByName('vgg7')).stateValues);
+  vgg.dispose();
+});
+
+test('impossible architectures fail before building, naming the layer', () => {
+  const tooBig = { name: 'x', input: [4, 4, 1], head: 'softmax' as const, layers: [{ kind: 'conv2d' as const, filters: 2, kernel: 5 }, { kind: 'flatten' as const }] };
+  assert.throws(() => describeLayers(tooBig), (e: unknown) => e instanceof ArchitectureError && /layer 0 \(conv2d_0\): kernel 5x5 is larger than its 4x4 input/.test((e as Error).message));
+  const noFlatten = { name: 'y', input: [4, 4, 1], head: 'softmax' as const, layers: [{ kind: 'dense' as const, units: 3 }] };
+  assert.throws(() => buildModel(noFlatten, { seed: 1 }), /layer 0 \(dense_0\): needs a vector input; add a flatten layer/);
+  assert.throws(() => architectureByName('resnet99'), /unknown model/);
+});
+
+test('same seed gives bit-identical weights (dropout included); another seed differs', async () => {
+  const data = blobs(256, 8, 3, 1);
+  const arch = mlp(8, { hidden: [16, 8], classes: 3, dropout: 0.2, batchnorm: true });
+  const run = async (seed: number) => {
+    const m = buildModel(arch, { seed });
+    await fit(m, data, { epochs: 1, batchSize: 32, optimizer: { name: 'adam', lr: 1e-2 }, seed, head: 'softmax' });
+    const w = weightsOf(m);
+    m.dispose();
+    return w;
+  };
+  const before = tf.memory().numTensors;
+  const a = await run(1);
+  const b = await run(1);
+  const c = await run(2);
+  assert.deepEqual(a, b);
+  assert.notDeepEqual(a, c);
+  assert.equal(tf.memory().numTensors, before, 'training leaked tensors');
+});
+
+test('two 1-epoch LeNet-5 runs with the same seed give bit-identical weights', async () => {
+  const data = miniSubset((await loadView('mnist', 1)).train, 500, 'first');
+  const run = async (seed: number) => {
+    const m = buildModel(architectureByName('lenet5'), { seed });
+    await fit(m, data, { epochs: 1, batchSize: 50, optimizer: { name: 'adam', lr: 1e-3 }, seed, head: 'softmax' });
+    const w = weightsOf(m);
+    m.dispose();
+    return w;
+  };
+  const a = await run(3);
+  assert.deepEqual(a, await run(3));
+  assert.notDeepEqual(a, await run(4));
+});
+
+test('a run interrupted after an epoch and resumed ends with the uninterrupted result', async () => {
+  const data = blobs(300, 6, 3, 2);
+  const validation = blobs(90, 6, 3, 3);
+  const arch = mlp(6, { hidden: [12], classes: 3, dropout: 0.1 });
+  const opts = { epochs: 4, batchSize: 16, optimizer: { name: 'adam' as const, lr: 1e-2 }, seed: 5, head: 'softmax' as const, validation, earlyStopping: { patience: 3 } };
+  const straight = buildModel(arch, { seed: 5 });
+  const r1 = await fit(straight, data, opts);
+  let stored: FitState | null = null;
+  const first = buildModel(arch, { seed: 5 });
+  // The "kill": the process dies right after epoch 2's checkpoint is written (stored as bytes, like on disk).
+  await assert.rejects(
+    fit(first, data, {
+      ...opts,
+      checkpoint: {
+        load: () => null,
+        save: (s) => {
+          stored = decodeCheckpoint<FitState>(encodeCheckpoint(s), 'mem');
+          if (s.epochsDone === 2) throw new Error('killed');
+        },
+      },
+    }),
+    /killed/,
+  );
+  const resumedModel = buildModel(arch, { seed: 99 }); // different init: everything must come from the checkpoint
+  const r2 = await fit(resumedModel, data, { ...opts, checkpoint: { load: () => stored, save: () => {} } });
+  assert.deepEqual(weightsOf(resumedModel), weightsOf(straight));
+  assert.deepEqual(r2.history.map((h) => h.loss), r1.history.map((h) => h.loss));
+  [straight, first, resumedModel].forEach((m) => m.dispose());
+});
+
+test('a NaN loss stops training with a located error', async () => {
+  const data = blobs(64, 4, 2, 4);
+  data.x[5] = NaN;
+  const m = buildModel(mlp(4, { hidden: [4], classes: 2 }), { seed: 1 });
+  await assert.rejects(
+    fit(m, data, { epochs: 2, batchSize: 64, optimizer: { name: 'adam', lr: 1e-3 }, seed: 1, head: 'softmax' }),
+    (e: unknown) => e instanceof TrainingError && /loss became NaN at epoch 1, batch 1\/1/.test((e as Error).message) && /dataset blobs/.test((e as Error).message),
+  );
+  m.dispose();
+});
+
+test('cross-validation: cvBest/cvMean/cvStd over repeats, test accuracy of the selected fold model, resumable', async () => {
+  const data = blobs(150, 6, 3, 7);
+  const test_ = blobs(60, 6, 3, 8);
+  const arch = mlp(6, { hidden: [8], classes: 3 });
+  const store = new Map<string, unknown>();
+  const checkpoints = {
+    dir: 'mem',
+    save: (n: string, v: unknown) => void store.set(n, decodeCheckpoint(encodeCheckpoint(v), n)),
+    load: <T>(n: string) => (store.get(n) as T) ?? null,
+    has: (n: string) => store.has(n),
+    remove: (n: string) => void store.delete(n),
+  };
+  const opts = {
+    k: 3,
+    repeats: 2,
+    seed: 1,
+    fit: { epochs: 8, batchSize: 16, optimizer: { name: 'adam' as const, lr: 1e-2 }, earlyStopping: { patience: 5 } },
+    build: (seed: string) => ({ model: buildModel(arch, { seed }), head: 'softmax' as const }),
+    test: test_,
+  };
+  const r = await crossValidate(data, { ...opts, checkpoints });
+  assert.equal(r.folds.length, 6);
+  assert.equal(r.repeatMeans.length, 2);
+  assert.equal(r.cvBest, Math.max(...r.repeatMeans));
+  assert.ok(r.cvBest >= r.cvMean && r.cvMean > 0.9, `separable blobs: cvMean ${r.cvMean}`);
+  assert.ok(r.testAccuracy !== null && r.testAccuracy > 0.9);
+  // Resume from a checkpoint holding the first 4 folds: same numbers.
+  const partial = (store.get('cv') as { folds: unknown[] }).folds.slice(0, 4);
+  store.set('cv', { folds: partial });
+  const r2 = await crossValidate(data, { ...opts, checkpoints });
+  assert.deepEqual(r2.repeatMeans, r.repeatMeans);
+  assert.equal(r2.testAccuracy, r.testAccuracy);
+  // The protocol's statistics by hand: m = [0.8, 0.9] -> best 0.9, mean 0.85, population std 0.05.
+  const s = summarizeFolds(
+    [0.8, 0.8, 0.9, 0.9].map((accuracy, i) => ({ repeat: i >> 1, fold: i & 1, accuracy, testAccuracy: i, epochs: 1, seconds: 0 })),
+    2,
+    2,
+  );
+  assert.ok(Math.abs(s.cvBest - 0.9) < 1e-12 && Math.abs(s.cvMean - 0.85) < 1e-12 && Math.abs(s.cvStd - 0.05) < 1e-12);
+  assert.deepEqual(s.selected, { repeat: 1, fold: 0 });
+});
+
+test('LeNet-5 on a 5k MNIST subset passes 95% test accuracy', async () => {
+  const v = await loadView('mnist', 1);
+  const train = miniSubset(v.train, 5000, 'stratified', rngStream(1, 'data'));
+  const arch = architectureByName('lenet5');
+  const m = buildModel(arch, { seed: 1 });
+  await fit(m, train, { epochs: 4, batchSize: 50, optimizer: { name: 'adam', lr: 1e-3 }, seed: 1, head: 'softmax' });
+  const acc = evaluate(m, v.test!, 'softmax').accuracy;
+  m.dispose();
+  assert.ok(acc > 0.95, `test accuracy ${acc}`);
+});
