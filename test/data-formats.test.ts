@@ -5,16 +5,16 @@ import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import * as tar from 'tar';
 import { zipSync } from 'fflate';
-import { DataError } from '../src/data/types.ts';
-import { parseIdx, readIdxFile } from '../src/data/formats/idx.ts';
-import { parseArff } from '../src/data/formats/arff.ts';
-import { readRData, rDataFrame } from '../src/data/formats/rdata.ts';
-import { parseSklearnCsv } from '../src/data/formats/sklearn-csv.ts';
-import { parseCifarBatch, parseCifarClassNames } from '../src/data/formats/cifar.ts';
-import { extractTarGz, listZipEntries, readZipEntry } from '../src/data/formats/archive.ts';
-import { hashBuffer, hashFile, verifyFile } from '../src/data/checksum.ts';
-import { tmpDir } from './helpers/tmp.ts';
-import { compress, rChr, rDataFrameValue, rDbl, rFactor, rInt, rLgl, serializeRData } from './helpers/rdata-writer.ts';
+import { DataError } from '../src/data/types.js';
+import { parseIdx, readIdxFile } from '../src/data/formats/idx.js';
+import { parseArff } from '../src/data/formats/arff.js';
+import { readRData, rDataFrame } from '../src/data/formats/rdata.js';
+import { parseSklearnCsv } from '../src/data/formats/sklearn-csv.js';
+import { parseCifarBatch, parseCifarClassNames } from '../src/data/formats/cifar.js';
+import { extractTarGz, listZipEntries, readZipEntry } from '../src/data/formats/archive.js';
+import { hashBuffer, hashFile, verifyFile } from '../src/data/checksum.js';
+import { tmpDir } from './helpers/tmp.js';
+import { compress, rChr, rDataFrameValue, rDbl, rFactor, rInt, rLgl, serializeRData } from './helpers/rdata-writer.js';
 
 /** Asserts that `fn` throws a DataError whose message matches every regex. */
 function throwsData(fn: () => unknown, ...res: RegExp[]): void {

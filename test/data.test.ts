@@ -9,15 +9,15 @@ import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import * as tar from 'tar';
 import { zipSync } from 'fflate';
-import { getEntry, loadDataset, REGISTRY } from '../src/data/registry.ts';
-import { importArchive, resolveFiles, type SourceSet } from '../src/data/sources.ts';
-import { hashBuffer } from '../src/data/checksum.ts';
-import { DataError, type Dataset } from '../src/data/types.ts';
-import { stratifiedKFold, stratifiedSplit, miniSubset, filterClasses, classCounts, complement, concat } from '../src/data/split.ts';
-import { fitRobustScaler, applyScaler, l2NormalizeRows, padImages, resizeBilinear, normalizeChannels, oneHot } from '../src/data/preprocess.ts';
-import { loadView } from '../src/data/views.ts';
-import { rngStream } from '../src/engine/random.ts';
-import { tmpDir } from './helpers/tmp.ts';
+import { getEntry, loadDataset, REGISTRY } from '../src/data/registry.js';
+import { importArchive, resolveFiles, type SourceSet } from '../src/data/sources.js';
+import { hashBuffer } from '../src/data/checksum.js';
+import { DataError, type Dataset } from '../src/data/types.js';
+import { stratifiedKFold, stratifiedSplit, miniSubset, filterClasses, classCounts, complement, concat } from '../src/data/split.js';
+import { fitRobustScaler, applyScaler, l2NormalizeRows, padImages, resizeBilinear, normalizeChannels, oneHot } from '../src/data/preprocess.js';
+import { loadView } from '../src/data/views.js';
+import { rngStream } from '../src/engine/random.js';
+import { tmpDir } from './helpers/tmp.js';
 
 /** Points the kit's data directory at a temp dir for one test. */
 function useDataDir(t: import('node:test').TestContext): string {

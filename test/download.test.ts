@@ -5,9 +5,9 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { DataError } from '../src/data/types.ts';
-import { download } from '../src/data/download.ts';
-import { tmpDir } from './helpers/tmp.ts';
+import { DataError } from '../src/data/types.js';
+import { download } from '../src/data/download.js';
+import { tmpDir } from './helpers/tmp.js';
 
 const BODY = Buffer.from(Array.from({ length: 200_000 }, (_, i) => (i * 7 + (i >> 8)) % 256));
 const SHA = createHash('sha256').update(BODY).digest('hex');

@@ -4,8 +4,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { initEngine, tf } from '../src/engine/backend.ts';
-import { rngStream, rngFromState, withSeededMathRandom } from '../src/engine/random.ts';
+import { initEngine, tf } from '../src/engine/backend.js';
+import { rngStream, rngFromState, withSeededMathRandom } from '../src/engine/random.js';
 import type { Tensor, Tensor4D } from '@tensorflow/tfjs';
 
 function randomArray(n: number, seed: string, round = false): Float32Array {

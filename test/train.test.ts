@@ -5,21 +5,21 @@
  */
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { initEngine, tf } from '../src/engine/backend.ts';
-import { rngStream } from '../src/engine/random.ts';
-import type { Dataset } from '../src/data/types.ts';
-import { loadView } from '../src/data/views.ts';
-import { miniSubset } from '../src/data/split.ts';
-import { architectureByName, mlp } from '../src/models/zoo.ts';
-import { countParams, describeLayers, ArchitectureError } from '../src/models/arch.ts';
-import { buildModel } from '../src/models/build.ts';
-import { summarize, formatSummary } from '../src/models/summary.ts';
-import { fit, TrainingError, type FitState } from '../src/train/fit.ts';
-import { evaluate } from '../src/train/evaluate.ts';
-import { createOptimizer } from '../src/train/optimizers.ts';
-import { learningRateAt } from '../src/train/schedules.ts';
-import { crossValidate, summarizeFolds } from '../src/train/cv.ts';
-import { encodeCheckpoint, decodeCheckpoint } from '../src/run/checkpoint.ts';
+import { initEngine, tf } from '../src/engine/backend.js';
+import { rngStream } from '../src/engine/random.js';
+import type { Dataset } from '../src/data/types.js';
+import { loadView } from '../src/data/views.js';
+import { miniSubset } from '../src/data/split.js';
+import { architectureByName, mlp } from '../src/models/zoo.js';
+import { countParams, describeLayers, ArchitectureError } from '../src/models/arch.js';
+import { buildModel } from '../src/models/build.js';
+import { summarize, formatSummary } from '../src/models/summary.js';
+import { fit, TrainingError, type FitState } from '../src/train/fit.js';
+import { evaluate } from '../src/train/evaluate.js';
+import { createOptimizer } from '../src/train/optimizers.js';
+import { learningRateAt } from '../src/train/schedules.js';
+import { crossValidate, summarizeFolds } from '../src/train/cv.js';
+import { encodeCheckpoint, decodeCheckpoint } from '../src/run/checkpoint.js';
 import type { LayersModel, Variable } from '@tensorflow/tfjs';
 
 before(async () => {

@@ -5,10 +5,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { initEngine } from '../engine/backend.ts';
-import { runBench, BENCH_WORKLOADS, type BenchResult } from '../engine/bench.ts';
-import { KIT_ROOT } from '../data/paths.ts';
-import { COMMON_OPTIONS, parse, intFlag, numFlag, printJson } from './common.ts';
+import { initEngine } from '../engine/backend.js';
+import { runBench, BENCH_WORKLOADS, type BenchResult } from '../engine/bench.js';
+import { KIT_ROOT } from '../data/paths.js';
+import { COMMON_OPTIONS, parse, intFlag, numFlag, printJson } from './common.js';
 
 const HELP = `tck bench: samples per second of the kit's reference workloads on the active backend
 

@@ -2,12 +2,12 @@
  * `tck data list | fetch <id...>|--all | import <id> <file> | verify [id...]`: what datasets exist, getting
  * them onto this machine, and checking their checksums.
  */
-import { REGISTRY, getEntry, isPresent } from '../data/registry.ts';
-import { fetchSet, importArchive, resolveFiles } from '../data/sources.ts';
-import { dataDir } from '../data/paths.ts';
-import { VIEWS } from '../data/views.ts';
-import { createProgress } from '../run/progress.ts';
-import { parse, printJson, UsageError } from './common.ts';
+import { REGISTRY, getEntry, isPresent } from '../data/registry.js';
+import { fetchSet, importArchive, resolveFiles } from '../data/sources.js';
+import { dataDir } from '../data/paths.js';
+import { VIEWS } from '../data/views.js';
+import { createProgress } from '../run/progress.js';
+import { parse, printJson, UsageError } from './common.js';
 
 const HELP = `tck data: datasets
 

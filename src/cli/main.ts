@@ -2,10 +2,10 @@
  * The `tck` command line. Every failure exits non-zero with a message saying what went wrong and where;
  * unexpected errors also print their stack when TCK_DEBUG is set.
  */
-import { trainCommand } from './train.ts';
-import { dataCommand } from './data.ts';
-import { benchCommand } from './bench.ts';
-import { kitVersion } from '../run/provenance.ts';
+import { trainCommand } from './train.js';
+import { dataCommand } from './data.js';
+import { benchCommand } from './bench.js';
+import { kitVersion } from '../run/provenance.js';
 
 const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help: string }> = {
   data: { run: dataCommand, help: 'list, fetch, import and verify datasets' },

@@ -6,21 +6,21 @@
  */
 import { z } from 'zod';
 import path from 'node:path';
-import { initEngine, BACKEND_CHOICES } from '../engine/backend.ts';
-import { rngStream } from '../engine/random.ts';
-import { loadView, VIEWS } from '../data/views.ts';
-import { miniSubset, stratifiedSplit, subset } from '../data/split.ts';
-import { DataError, type Dataset } from '../data/types.ts';
-import { architectureByName } from '../models/zoo.ts';
-import { buildModel } from '../models/build.ts';
-import { summarize, formatSummary } from '../models/summary.ts';
-import { saveModel } from '../models/io.ts';
-import { fit, type FitState } from '../train/fit.ts';
-import { evaluate } from '../train/evaluate.ts';
-import { openRun } from '../run/rundir.ts';
-import { createProgress, formatDuration } from '../run/progress.ts';
-import { validateConfig, readConfigFile, merge } from './config.ts';
-import { COMMON_OPTIONS, parse, intFlag, numFlag, profileFlag, printJson, UsageError, type Profile } from './common.ts';
+import { initEngine, BACKEND_CHOICES } from '../engine/backend.js';
+import { rngStream } from '../engine/random.js';
+import { loadView, VIEWS } from '../data/views.js';
+import { miniSubset, stratifiedSplit, subset } from '../data/split.js';
+import { DataError, type Dataset } from '../data/types.js';
+import { architectureByName } from '../models/zoo.js';
+import { buildModel } from '../models/build.js';
+import { summarize, formatSummary } from '../models/summary.js';
+import { saveModel } from '../models/io.js';
+import { fit, type FitState } from '../train/fit.js';
+import { evaluate } from '../train/evaluate.js';
+import { openRun } from '../run/rundir.js';
+import { createProgress, formatDuration } from '../run/progress.js';
+import { validateConfig, readConfigFile, merge } from './config.js';
+import { COMMON_OPTIONS, parse, intFlag, numFlag, profileFlag, printJson, UsageError, type Profile } from './common.js';
 
 const DatasetViewSchema = z
   .object({

@@ -1,7 +1,7 @@
 /** File and buffer hashing, and checksum verification for downloaded/imported data files. */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { DataError } from './types.ts';
+import { DataError } from './types.js';
 
 export type HashAlgo = 'sha256' | 'md5';
 

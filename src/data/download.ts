@@ -5,7 +5,7 @@ import { dirname } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
-import { DataError } from './types.ts';
+import { DataError } from './types.js';
 
 export interface DownloadOptions {
   sha256?: string;

@@ -2,7 +2,7 @@
  * Preprocessing as pure functions (dataset in, new dataset out): image normalisation, padding and resizing,
  * and the scalers of the seed-000 reference (scikit-learn's RobustScaler, StandardScaler, row-wise L2 norm).
  */
-import { type Dataset, DataError, sampleSize } from './types.ts';
+import { type Dataset, DataError, sampleSize } from './types.js';
 
 /** Per-channel (x - mean) / std for NHWC images. MNIST: mean 0.1307, std 0.3081 (the reference's values). */
 export function normalizeChannels(ds: Dataset, mean: number[], std: number[]): Dataset {

@@ -5,14 +5,14 @@
  * §1.5), or raw with `recipe: 'raw'`.
  */
 import fs from 'node:fs';
-import { type Dataset, type DatasetSplits, DataError } from './types.ts';
-import { type SourceSet, resolveFiles, isPresent } from './sources.ts';
-import { parseIdx } from './formats/idx.ts';
-import { parseArff } from './formats/arff.ts';
-import { readRData, rDataFrame } from './formats/rdata.ts';
-import { parseSklearnCsv } from './formats/sklearn-csv.ts';
-import { parseCifarBatch } from './formats/cifar.ts';
-import { fitRobustScaler, applyScaler, l2NormalizeRows, oneHot, fitStandardScaler } from './preprocess.ts';
+import { type Dataset, type DatasetSplits, DataError } from './types.js';
+import { type SourceSet, resolveFiles, isPresent } from './sources.js';
+import { parseIdx } from './formats/idx.js';
+import { parseArff } from './formats/arff.js';
+import { readRData, rDataFrame } from './formats/rdata.js';
+import { parseSklearnCsv } from './formats/sklearn-csv.js';
+import { parseCifarBatch } from './formats/cifar.js';
+import { fitRobustScaler, applyScaler, l2NormalizeRows, oneHot, fitStandardScaler } from './preprocess.js';
 
 export interface LoadOptions {
   /** Tabular sets: `reference` = the seed-000 reference's encoding and scaling; `raw` = numeric columns as read. */

@@ -13,11 +13,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { execFileSync } from 'node:child_process';
-import { DataError } from './types.ts';
-import { dataDir } from './paths.ts';
-import { hashFile, verifyFile } from './checksum.ts';
-import { download } from './download.ts';
-import { extractTarGz, readZipEntry } from './formats/archive.ts';
+import { DataError } from './types.js';
+import { dataDir } from './paths.js';
+import { hashFile, verifyFile } from './checksum.js';
+import { download } from './download.js';
+import { extractTarGz, readZipEntry } from './formats/archive.js';
 
 export type FileOrigin =
   | { kind: 'npm'; package: string; path: string }

@@ -2,8 +2,8 @@
  * Subsets and splits: seeded stratified k-fold, stratified hold-out, "mini" subsets (the reference's first-N
  * and a seeded stratified variant) and class filters (seed 004 §4.1.1's class pairs).
  */
-import type { Rng } from '../engine/random.ts';
-import { type Dataset, DataError, sampleSize } from './types.ts';
+import type { Rng } from '../engine/random.js';
+import { type Dataset, DataError, sampleSize } from './types.js';
 
 /** The rows `indices` of `ds`, in that order. */
 export function subset(ds: Dataset, indices: ArrayLike<number>, id = ds.id): Dataset {

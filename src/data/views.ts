@@ -3,12 +3,12 @@
  * mini subsets, class pairs, tabular target). Named views cover the seeds' datasets; a view can also be
  * given as an object in a config.
  */
-import { rngStream } from '../engine/random.ts';
-import { type Dataset, DataError } from './types.ts';
-import { loadDataset, type LoadOptions } from './registry.ts';
-import { normalizeChannels, padImages, resizeBilinear } from './preprocess.ts';
-import { concat, filterClasses, miniSubset } from './split.ts';
-import type { DatasetRecord } from '../run/provenance.ts';
+import { rngStream } from '../engine/random.js';
+import { type Dataset, DataError } from './types.js';
+import { loadDataset, type LoadOptions } from './registry.js';
+import { normalizeChannels, padImages, resizeBilinear } from './preprocess.js';
+import { concat, filterClasses, miniSubset } from './split.js';
+import type { DatasetRecord } from '../run/provenance.js';
 
 export interface DatasetView {
   /** Registry id. */

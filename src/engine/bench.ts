@@ -4,13 +4,13 @@
  * Each measurement runs whole epochs/batches for at least `minSeconds`; the result is the median of
  * `repeats` measurements, after a warm-up.
  */
-import { tf } from './backend.ts';
-import { rngStream } from './random.ts';
-import type { Dataset } from '../data/types.ts';
-import { architectureByName } from '../models/zoo.ts';
-import { buildModel } from '../models/build.ts';
-import { fit } from '../train/fit.ts';
-import { predictClasses } from '../train/evaluate.ts';
+import { tf } from './backend.js';
+import { rngStream } from './random.js';
+import type { Dataset } from '../data/types.js';
+import { architectureByName } from '../models/zoo.js';
+import { buildModel } from '../models/build.js';
+import { fit } from '../train/fit.js';
+import { predictClasses } from '../train/evaluate.js';
 
 export interface BenchResult {
   name: string;

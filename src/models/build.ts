@@ -1,7 +1,7 @@
 /** Builds a tfjs model from an `Architecture`, with every initialiser seeded from the `init` stream. */
-import { tf } from '../engine/backend.ts';
-import { rngStream, type Rng } from '../engine/random.ts';
-import { type Architecture, type InitName, type LayerSpec, describeLayers, layerName } from './arch.ts';
+import { tf } from '../engine/backend.js';
+import { rngStream, type Rng } from '../engine/random.js';
+import { type Architecture, type InitName, type LayerSpec, describeLayers, layerName } from './arch.js';
 
 /** BatchNorm defaults follow PyTorch (the reference implementations): momentum 0.1 there is 0.9 here. */
 export const BATCHNORM_DEFAULTS = { momentum: 0.9, epsilon: 1e-5 };

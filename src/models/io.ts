@@ -1,9 +1,9 @@
 /** Saves and loads tfjs models as `model.json` + `weights.bin` in a directory (no tfjs-node needed). */
 import fs from 'node:fs';
 import path from 'node:path';
-import { tf } from '../engine/backend.ts';
+import { tf } from '../engine/backend.js';
 import type { LayersModel } from '@tensorflow/tfjs';
-import { writeFileAtomic, writeJsonAtomic } from '../run/files.ts';
+import { writeFileAtomic, writeJsonAtomic } from '../run/files.js';
 
 export async function saveModel(model: LayersModel, dir: string): Promise<void> {
   await model.save(

@@ -1,5 +1,5 @@
 /** Per-layer summary of an architecture: output shape, parameters, MACs. */
-import { type Architecture, describeLayers } from './arch.ts';
+import { type Architecture, describeLayers } from './arch.js';
 
 export interface SummaryRow {
   layer: string;

@@ -1,5 +1,5 @@
 /** Named architectures of the seed documents, as plain `Architecture` data. */
-import { type Architecture, type ActivationName, type LayerSpec, ArchitectureError } from './arch.ts';
+import { type Architecture, type ActivationName, type LayerSpec, ArchitectureError } from './arch.js';
 
 export interface ZooOptions {
   /** Number of classes (default 10). Two classes with `head: 'sigmoid'` give one output logit. */

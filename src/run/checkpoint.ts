@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { writeFileAtomic } from './files.ts';
+import { writeFileAtomic } from './files.js';
 
 const MAGIC = 'TCK1';
 type Typed = Float32Array | Float64Array | Int32Array | Uint8Array | Uint32Array | Int8Array | Int16Array;

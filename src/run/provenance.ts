@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { KIT_ROOT } from '../data/paths.ts';
+import { KIT_ROOT } from '../data/paths.js';
 
 export interface GitInfo {
   commit: string | null;

@@ -6,10 +6,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
-import { KIT_ROOT } from '../data/paths.ts';
-import { checkpointDir, type CheckpointDir } from './checkpoint.ts';
-import { readJson, toCsv, writeFileAtomic, writeJsonAtomic } from './files.ts';
-import { gitInfo, kitVersion, provenanceStamp, type DatasetRecord, type Provenance } from './provenance.ts';
+import { KIT_ROOT } from '../data/paths.js';
+import { checkpointDir, type CheckpointDir } from './checkpoint.js';
+import { readJson, toCsv, writeFileAtomic, writeJsonAtomic } from './files.js';
+import { gitInfo, kitVersion, provenanceStamp, type DatasetRecord, type Provenance } from './provenance.js';
 
 export interface RunOptions {
   command: string;

@@ -1,8 +1,8 @@
 /** Mini-batches from a `Dataset`: gathered in JavaScript (no tfjs shuffling), turned into tensors. */
-import { tf } from '../engine/backend.ts';
+import { tf } from '../engine/backend.js';
 import type { Tensor } from '@tensorflow/tfjs';
-import { type Dataset, sampleSize } from '../data/types.ts';
-import type { Head } from '../models/arch.ts';
+import { type Dataset, sampleSize } from '../data/types.js';
+import type { Head } from '../models/arch.js';
 
 export interface Batch {
   x: Tensor;

@@ -11,13 +11,13 @@
  * fold f trains with seed `<seed>:r<r>:f<f>`. Each finished (repeat, fold) is checkpointed.
  */
 import type { LayersModel } from '@tensorflow/tfjs';
-import { rngStream } from '../engine/random.ts';
-import type { Dataset } from '../data/types.ts';
-import { complement, stratifiedKFold, stratifiedSplit, subset } from '../data/split.ts';
-import type { Head } from '../models/arch.ts';
-import { fit, type FitOptions, type FitEvent } from './fit.ts';
-import { evaluate } from './evaluate.ts';
-import type { CheckpointDir } from '../run/checkpoint.ts';
+import { rngStream } from '../engine/random.js';
+import type { Dataset } from '../data/types.js';
+import { complement, stratifiedKFold, stratifiedSplit, subset } from '../data/split.js';
+import type { Head } from '../models/arch.js';
+import { fit, type FitOptions, type FitEvent } from './fit.js';
+import { evaluate } from './evaluate.js';
+import type { CheckpointDir } from '../run/checkpoint.js';
 
 export interface CvOptions {
   k?: number;

@@ -1,9 +1,9 @@
 /** Inference-mode evaluation: loss, accuracy, predictions, confusion matrix. */
-import { tf } from '../engine/backend.ts';
+import { tf } from '../engine/backend.js';
 import type { LayersModel, Tensor } from '@tensorflow/tfjs';
-import type { Dataset } from '../data/types.ts';
-import type { Head } from '../models/arch.ts';
-import { makeBatch, disposeBatch, lossOf, predictedClass } from './batches.ts';
+import type { Dataset } from '../data/types.js';
+import type { Head } from '../models/arch.js';
+import { makeBatch, disposeBatch, lossOf, predictedClass } from './batches.js';
 
 export interface Evaluation {
   loss: number;

@@ -5,15 +5,15 @@
  * Randomness: epoch e shuffles with stream `shuffle:e` and draws dropout masks from stream `dropout:e` of the
  * run seed, so an epoch's draws do not depend on how the run got there (fresh or resumed).
  */
-import { tf } from '../engine/backend.ts';
+import { tf } from '../engine/backend.js';
 import type { LayersModel, Tensor, Variable } from '@tensorflow/tfjs';
-import { rngStream, withSeededMathRandom } from '../engine/random.ts';
-import type { Dataset } from '../data/types.ts';
-import type { Head } from '../models/arch.ts';
-import { createOptimizer, type OptimizerConfig, type OptimizerState } from './optimizers.ts';
-import { learningRateAt, type ScheduleConfig } from './schedules.ts';
-import { makeBatch, disposeBatch, lossOf, predictedClass } from './batches.ts';
-import { evaluate } from './evaluate.ts';
+import { rngStream, withSeededMathRandom } from '../engine/random.js';
+import type { Dataset } from '../data/types.js';
+import type { Head } from '../models/arch.js';
+import { createOptimizer, type OptimizerConfig, type OptimizerState } from './optimizers.js';
+import { learningRateAt, type ScheduleConfig } from './schedules.js';
+import { makeBatch, disposeBatch, lossOf, predictedClass } from './batches.js';
+import { evaluate } from './evaluate.js';
 
 export interface EarlyStoppingConfig {
   /** Epochs without improvement before stopping (seed 000: 5). */

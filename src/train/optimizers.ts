@@ -5,7 +5,7 @@
  * (torch.optim.Adam) or, with `decoupled`, applied to the weights directly (AdamW, Loshchilov & Hutter 2019).
  * SGD with momentum follows torch.optim.SGD (dampening 0, optional Nesterov).
  */
-import { tf } from '../engine/backend.ts';
+import { tf } from '../engine/backend.js';
 import type { Tensor, Variable, Scalar } from '@tensorflow/tfjs';
 
 export interface OptimizerConfig {

@@ -6,7 +6,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { gzipSync } from 'node:zlib';
-import type { RAttributes, RValue } from '../../src/data/formats/rdata.ts';
+import type { RAttributes, RValue } from '../../src/data/formats/rdata.js';
 
 export type WritableRValue = RValue | { kind: 'compact_intseq'; n: number; start: number } | { kind: 'unsupported'; type: number };
 

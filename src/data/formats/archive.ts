@@ -2,7 +2,7 @@
 import { mkdirSync } from 'node:fs';
 import * as tar from 'tar';
 import { unzipSync } from 'fflate';
-import { DataError } from '../types.ts';
+import { DataError } from '../types.js';
 
 /**
  * Extracts a .tar.gz (or plain .tar) into `destDir` (created if needed).

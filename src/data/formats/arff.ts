@@ -1,5 +1,5 @@
 /** Reader for Weka ARFF text files (dense rows only). */
-import { DataError } from '../types.ts';
+import { DataError } from '../types.js';
 
 export interface ArffAttribute {
   name: string;

@@ -1,5 +1,5 @@
 /** Reader for the official CIFAR-10 / CIFAR-100 binary batches. */
-import { DataError } from '../types.ts';
+import { DataError } from '../types.js';
 
 const PIXELS = 32 * 32;
 

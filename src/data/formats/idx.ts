@@ -1,7 +1,7 @@
 /** Reader for IDX files (MNIST, Fashion-MNIST), plain or gzip-compressed. */
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
-import { DataError } from '../types.ts';
+import { DataError } from '../types.js';
 
 const IDX_TYPES: Record<number, string> = {
   0x08: 'unsigned byte',

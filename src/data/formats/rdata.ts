@@ -4,7 +4,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { gunzipSync } from 'node:zlib';
-import { DataError } from '../types.ts';
+import { DataError } from '../types.js';
 
 /** Attributes of an R object, by name (`names`, `class`, `levels`, `row.names`, ...). */
 export type RAttributes = Map<string, RValue>;

@@ -1,5 +1,5 @@
 /** Reader for scikit-learn's bundled classification CSVs (breast_cancer.csv, iris.csv, wine_data.csv). */
-import { DataError } from '../types.ts';
+import { DataError } from '../types.js';
 
 const NUMBER_RE = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 
