@@ -51,7 +51,7 @@ const CASES = [
 
 for (const c of CASES) {
   test(`conv2d gradients on wasm match cpu: x [${c.x}] k${c.k} out${c.outC} stride ${c.stride} ${c.pad}`, async () => {
-    const xs = randomArray(c.x.reduce((a: number, b: number) => a * b, 1), `x${JSON.stringify(c)}`);
+    const xs = randomArray((c.x as readonly number[]).reduce((a, b) => a * b, 1), `x${JSON.stringify(c)}`);
     const ws = randomArray(c.k * c.k * c.x[3] * c.outC, `w${JSON.stringify(c)}`);
     const { wasm, cpu } = await onBoth(() => {
       const x = tf.tensor4d(xs, c.x as unknown as [number, number, number, number]);
@@ -77,7 +77,7 @@ for (const pool of [
 ] as const) {
   test(`max-pool gradient on wasm matches cpu, ties included: x [${pool.x}] size ${pool.size} stride ${pool.stride} ${pool.pad}`, async () => {
     // Values rounded to halves give many ties inside windows; the first maximum must get the gradient.
-    const xs = randomArray(pool.x.reduce((a: number, b: number) => a * b, 1), `p${JSON.stringify(pool)}`, true);
+    const xs = randomArray((pool.x as readonly number[]).reduce((a, b) => a * b, 1), `p${JSON.stringify(pool)}`, true);
     const { wasm, cpu } = await onBoth(() => {
       const x = tf.tensor4d(xs, pool.x as unknown as [number, number, number, number]);
       const f = (a: Tensor) => {

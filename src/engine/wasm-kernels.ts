@@ -18,6 +18,9 @@
  *   layer). Ours walks the windows once in JavaScript over the wasm heap, sending each window's gradient to
  *   the first maximum in row-major order, which is the rule of the `cpu` backend (`maxPoolPositions`).
  *
+ * - `UnsortedSegmentSum` is missing, and it is the gradient of `gather` (weight clustering gathers a layer's
+ *   kernel from its centroids). Ours sums rows in JavaScript over the wasm heap.
+ *
  * They are built from other wasm kernels (XNNPACK conv, transpose, reverse, slice), called directly through
  * the kernel registry, so they run on XNNPACK's SIMD code paths. Intermediate buffers are freed here.
  */
@@ -225,6 +228,27 @@ function maxPoolGrad(args: KernelArgs): TensorInfo {
   return out;
 }
 
+/** out[s] = sum of the rows of x whose segment id is s (ids outside 0..numSegments-1 are dropped). */
+function unsortedSegmentSum(args: KernelArgs): TensorInfo {
+  const { x, segmentIds } = args.inputs;
+  const backend = args.backend;
+  const { numSegments } = args.attrs as { numSegments: number };
+  if (x.dtype !== 'float32') throw new Error(`wasm UnsortedSegmentSum supports float32, got ${x.dtype}`);
+  const rows = segmentIds.shape.reduce((a, b) => a * b, 1);
+  const inner = x.shape.slice(segmentIds.shape.length).reduce((a, b) => a * b, 1);
+  const out = backend.makeOutput([numSegments, ...x.shape.slice(segmentIds.shape.length)], 'float32');
+  const xs = backend.typedArrayFromHeap(x);
+  const ids = backend.typedArrayFromHeap(segmentIds) as unknown as Int32Array;
+  const o = backend.typedArrayFromHeap(out);
+  o.fill(0);
+  for (let r = 0; r < rows; r++) {
+    const s = ids[r];
+    if (s < 0 || s >= numSegments) continue;
+    for (let j = 0; j < inner; j++) o[s * inner + j] += xs[r * inner + j];
+  }
+  return out;
+}
+
 function replace(name: string, kernelFunc: (args: KernelArgs) => TensorInfo): KernelFunc | null {
   const stock = tf.getKernel(name, 'wasm');
   if (stock) tf.unregisterKernel(name, 'wasm');
@@ -251,6 +275,7 @@ export function installWasmTrainingKernels(): void {
   stockBatchMatMul = replace('BatchMatMul', batchMatMul);
   replace('Conv2DBackpropFilter', conv2dBackpropFilter);
   replace('MaxPoolGrad', maxPoolGrad);
+  replace('UnsortedSegmentSum', unsortedSegmentSum);
   installed = true;
 }
 
@@ -260,4 +285,5 @@ export const WASM_KERNEL_OVERRIDES = [
   'Conv2DBackpropInput (stride 1)',
   'BatchMatMul (transposed operands)',
   'MaxPoolGrad',
+  'UnsortedSegmentSum',
 ] as const;

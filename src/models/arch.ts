@@ -4,12 +4,27 @@
  * network's cost can be computed without building it.
  */
 
+import type { QuantizerConfig } from '../quant/quantizers.js';
+
 export type ActivationName = 'relu' | 'tanh' | 'sigmoid' | 'linear' | 'softmax';
+
+/** Compression options of a conv2d or dense layer (see src/quant/layers.ts). */
+export interface LayerCompression {
+  kernelQuantizer?: QuantizerConfig;
+  biasQuantizer?: QuantizerConfig;
+  inputQuantizer?: QuantizerConfig;
+  /** Hold the kernel as this many shared values (weight clustering). */
+  clusters?: number;
+  /** Give the kernel a pruning mask. */
+  prune?: boolean;
+  /** Quantize gradients through the layer's output to this many bits. */
+  gradBits?: number;
+}
 export type InitName = 'glorotUniform' | 'glorotNormal' | 'heNormal' | 'heUniform' | 'torchDefault' | 'zeros';
 export type Padding = 'valid' | 'same';
 
 export type LayerSpec =
-  | {
+  | ({
       kind: 'conv2d';
       filters: number;
       kernel: number;
@@ -19,15 +34,19 @@ export type LayerSpec =
       activation?: ActivationName;
       init?: InitName;
       name?: string;
-    }
-  | { kind: 'dense'; units: number; bias?: boolean; activation?: ActivationName; init?: InitName; name?: string }
+    } & LayerCompression)
+  | ({ kind: 'dense'; units: number; bias?: boolean; activation?: ActivationName; init?: InitName; name?: string } & LayerCompression)
   | { kind: 'maxpool'; size: number; stride?: number; padding?: Padding; name?: string }
   | { kind: 'avgpool'; size: number; stride?: number; padding?: Padding; name?: string }
   | { kind: 'flatten'; name?: string }
   | { kind: 'batchnorm'; momentum?: number; epsilon?: number; name?: string }
   | { kind: 'activation'; fn: ActivationName; name?: string }
   | { kind: 'dropout'; rate: number; name?: string }
-  | { kind: 'zeropad'; pad: number; name?: string };
+  | { kind: 'zeropad'; pad: number; name?: string }
+  /** An activation quantizer as a layer (binary STE, ReSTE, uniform b-bit). */
+  | { kind: 'quantize'; quantizer: QuantizerConfig; name?: string }
+  /** Hardtanh clip(x - shift, -1, 1) (seed 002 §4.2.4). */
+  | { kind: 'hardtanh'; shift?: number; name?: string };
 
 /** How the last layer's outputs are read: the network ends in logits and the head names the link. */
 export type Head = 'softmax' | 'sigmoid';
@@ -154,6 +173,8 @@ export function describeLayers(arch: Architecture): LayerInfo[] {
         if (!(spec.rate >= 0 && spec.rate < 1)) fail(i, `dropout rate must be in [0, 1), got ${spec.rate}`);
         break;
       case 'activation':
+      case 'quantize':
+      case 'hardtanh':
         break;
       default:
         fail(i, `unknown layer kind ${JSON.stringify((spec as { kind: unknown }).kind)}`);

@@ -1,7 +1,29 @@
 /** Builds a tfjs model from an `Architecture`, with every initialiser seeded from the `init` stream. */
 import { tf } from '../engine/backend.js';
 import { rngStream, type Rng } from '../engine/random.js';
-import { type Architecture, type InitName, type LayerSpec, describeLayers, layerName } from './arch.js';
+import { type Architecture, type InitName, type LayerSpec, type LayerCompression, describeLayers, layerName } from './arch.js';
+import { QuantConv2D, QuantDense, QuantActivation, ShiftedHardtanh } from '../quant/layers.js';
+
+/** Whether a conv2d/dense spec needs the kit's quantized layer (any compression option set). */
+export function needsQuantLayer(spec: LayerCompression): boolean {
+  return Boolean(spec.kernelQuantizer || spec.biasQuantizer || spec.inputQuantizer || spec.clusters || spec.prune || spec.gradBits);
+}
+
+function compressionOf(spec: LayerCompression) {
+  return {
+    kernelQuantizer: spec.kernelQuantizer,
+    biasQuantizer: spec.biasQuantizer,
+    inputQuantizer: spec.inputQuantizer,
+    clusters: spec.clusters,
+    prune: spec.prune,
+    gradBits: spec.gradBits,
+  };
+}
+
+function quantActivation(a: string | undefined): 'linear' | 'relu' {
+  if (a === undefined || a === 'linear' || a === 'relu') return (a ?? 'linear') as 'linear' | 'relu';
+  throw new Error(`a quantized layer supports activation linear or relu (use a separate activation layer), got ${a}`);
+}
 
 /** BatchNorm defaults follow PyTorch (the reference implementations): momentum 0.1 there is 0.9 here. */
 export const BATCHNORM_DEFAULTS = { momentum: 0.9, epsilon: 1e-5 };
@@ -35,6 +57,21 @@ function toLayer(spec: LayerSpec, index: number, inputShape: number[] | null, fa
   switch (spec.kind) {
     case 'conv2d': {
       const init = spec.init ?? 'glorotUniform';
+      if (needsQuantLayer(spec)) {
+        return new QuantConv2D({
+          ...first,
+          name,
+          filters: spec.filters,
+          kernelSize: spec.kernel,
+          strides: spec.stride ?? 1,
+          padding: spec.padding ?? 'valid',
+          useBias: spec.bias !== false,
+          activation: quantActivation(spec.activation),
+          kernelInitializer: initializer(init, fanIn, rng),
+          biasInitializer: init === 'torchDefault' ? initializer(init, fanIn, rng) : tf.initializers.zeros(),
+          ...compressionOf(spec),
+        });
+      }
       return tf.layers.conv2d({
         ...first,
         name,
@@ -50,6 +87,18 @@ function toLayer(spec: LayerSpec, index: number, inputShape: number[] | null, fa
     }
     case 'dense': {
       const init = spec.init ?? 'glorotUniform';
+      if (needsQuantLayer(spec)) {
+        return new QuantDense({
+          ...first,
+          name,
+          units: spec.units,
+          useBias: spec.bias !== false,
+          activation: quantActivation(spec.activation),
+          kernelInitializer: initializer(init, fanIn, rng),
+          biasInitializer: init === 'torchDefault' ? initializer(init, fanIn, rng) : tf.initializers.zeros(),
+          ...compressionOf(spec),
+        });
+      }
       return tf.layers.dense({
         ...first,
         name,
@@ -81,6 +130,10 @@ function toLayer(spec: LayerSpec, index: number, inputShape: number[] | null, fa
       return tf.layers.dropout({ ...first, name, rate: spec.rate });
     case 'zeropad':
       return tf.layers.zeroPadding2d({ ...first, name, padding: spec.pad });
+    case 'quantize':
+      return new QuantActivation({ ...first, name, quantizer: spec.quantizer });
+    case 'hardtanh':
+      return new ShiftedHardtanh({ ...first, name, shift: spec.shift ?? 0 });
   }
 }
 
@@ -96,7 +149,7 @@ export function buildModel(arch: Architecture, opts: { seed: number | string }):
   arch.layers.forEach((spec, i) => {
     const inShape = infos[i].inputShape;
     const fanIn = spec.kind === 'conv2d' ? spec.kernel * spec.kernel * inShape[inShape.length - 1] : inShape[inShape.length - 1];
-    model.add(toLayer(spec, i, i === 0 ? arch.input : null, fanIn, rng));
+    model.add(toLayer(spec, i, i === 0 ? arch.input : null, fanIn, rng) as never);
   });
   return model;
 }

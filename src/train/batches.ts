@@ -12,6 +12,12 @@ export interface Batch {
   labels: Tensor;
 }
 
+/** Rows start..end of `ds` as one input tensor (no labels). */
+export function inputBatch(ds: Dataset, start: number, end: number): Tensor {
+  const d = sampleSize(ds);
+  return tf.tensor(ds.x.slice(start * d, end * d), [end - start, ...ds.shape]);
+}
+
 /** Rows `order[start..end)` of `ds` as tensors. `classes` is the number of logits for a softmax head. */
 export function makeBatch(ds: Dataset, order: ArrayLike<number> | null, start: number, end: number, head: Head, classes: number): Batch {
   const d = sampleSize(ds);

@@ -40,6 +40,25 @@ export interface FitOptions {
   onEvent?: (e: FitEvent) => void;
   /** Steps between `batch` events (default: about 20 per epoch). */
   batchEventEvery?: number;
+  /**
+   * Called around every optimiser step (pruning masks, cyclic precision, ReCU's tau). Hooks must depend only
+   * on the step and the model's state, so that a resumed run repeats them exactly.
+   */
+  hooks?: StepHooks;
+}
+
+export interface StepInfo {
+  epoch: number;
+  batch: number;
+  batches: number;
+  /** Global step, 0-based. */
+  step: number;
+  totalSteps: number;
+}
+
+export interface StepHooks {
+  beforeStep?(s: StepInfo): void;
+  afterStep?(s: StepInfo): void;
 }
 
 export interface EpochLog {
@@ -59,10 +78,10 @@ export type FitEvent =
 
 export interface FitState {
   epochsDone: number;
-  weights: Float32Array[];
+  weights: (Float32Array | Int32Array)[];
   optimizer: OptimizerState;
   history: EpochLog[];
-  best: { value: number; epoch: number; weights: Float32Array[] | null };
+  best: { value: number; epoch: number; weights: (Float32Array | Int32Array)[] | null };
   wait: number;
   stopped: boolean;
 }
@@ -88,18 +107,19 @@ export class TrainingError extends Error {
   }
 }
 
-function readWeights(model: LayersModel): Float32Array[] {
-  return model.getWeights().map((t) => Float32Array.from(t.dataSync() as Float32Array));
+/** Every weight of the model (trainable or not) as a typed array of its dtype (int32 cluster indices stay int32). */
+export function readWeights(model: LayersModel): (Float32Array | Int32Array)[] {
+  return model.getWeights().map((t) => (t.dtype === 'int32' ? Int32Array.from(t.dataSync() as Int32Array) : Float32Array.from(t.dataSync() as Float32Array)));
 }
 
-function writeWeights(model: LayersModel, values: Float32Array[]): void {
+export function writeWeights(model: LayersModel, values: (Float32Array | Int32Array)[]): void {
   const current = model.getWeights();
   if (values.length !== current.length) {
     throw new Error(`checkpoint has ${values.length} weight tensors, the model has ${current.length}`);
   }
   const ts = values.map((v, i) => {
     if (v.length !== current[i].size) throw new Error(`checkpoint weight ${i} has ${v.length} values, the model needs ${current[i].size}`);
-    return tf.tensor(v, current[i].shape);
+    return tf.tensor(v, current[i].shape, current[i].dtype);
   });
   model.setWeights(ts);
   ts.forEach((t) => t.dispose());
@@ -161,6 +181,8 @@ export async function fit(model: LayersModel, train: Dataset, o: FitOptions): Pr
         const s = b * o.batchSize;
         const e = Math.min(n, s + o.batchSize);
         lr = learningRateAt(o.schedule, o.optimizer.lr, epoch + b / batches);
+        const info: StepInfo = { epoch, batch: b, batches, step: epoch * batches + b, totalSteps: o.epochs * batches };
+        o.hooks?.beforeStep?.(info);
         const batch = makeBatch(train, order, s, e, o.head, classes);
         const [loss, hits] = withSeededMathRandom(dropout, () => {
           let hitsT: Tensor | null = null;
@@ -178,6 +200,7 @@ export async function fit(model: LayersModel, train: Dataset, o: FitOptions): Pr
         loss.dispose();
         hits.dispose();
         disposeBatch(batch);
+        o.hooks?.afterStep?.(info);
         if (!Number.isFinite(lossValue)) {
           const kept = state.epochsDone > 0 && o.checkpoint ? ` The checkpoint of epoch ${state.epochsDone} is kept.` : '';
           throw new TrainingError(
@@ -190,7 +213,6 @@ export async function fit(model: LayersModel, train: Dataset, o: FitOptions): Pr
         if (o.onEvent && (b + 1) % eventEvery === 0 && b + 1 < batches) {
           o.onEvent({ type: 'batch', epoch, epochs: o.epochs, batch: b + 1, batches, loss: lossSum / seen, seconds: (performance.now() - te) / 1000 });
         }
-        await Promise.resolve();
       }
       const log: EpochLog = { epoch, loss: lossSum / seen, accuracy: correct / seen, lr, seconds: 0 };
       if (o.validation) {
