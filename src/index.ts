@@ -32,3 +32,26 @@ export { checkpointDir, encodeCheckpoint, decodeCheckpoint, type CheckpointDir }
 export { createProgress, formatDuration, type Progress } from './run/progress.js';
 export { kitVersion, gitInfo, type Provenance } from './run/provenance.js';
 export { toCsv, writeFileAtomic, writeJsonAtomic } from './run/files.js';
+
+export { renderFigure, renderSvg, svgToPng, figure, figureHtml, labelSpec, historySpec, historyFigure, FigureError, type Figure, type FigureOptions, type FigureLabel, type VegaLiteSpec, type HistoryRow } from './report/figures.js';
+export { THEME, OKABE_ITO, FONT_FAMILY, SEQUENTIAL_SCHEME } from './report/theme.js';
+export { toDataFrame, frameRows, writeTable, readTable, readCsvRows, markdownTable, htmlTable, formatValue, type Table, type Row } from './report/tables.js';
+export { notebookProfile, PROFILES, type Profile } from './report/profile.js';
+export { esmImport } from './report/esm.js';
+export { writeReport, collectRuns, collectNotebooks, isStandInRun, STAND_IN_MARK, type ReportResult, type ReportRun, type ReportComparison, type NotebookEntry } from './report/report.js';
+
+// Hardware estimators (issue 5): counts, storage, Listing 4.2 memory, TFLM arena, cycles, PE complexity, energy.
+export {
+  estimate, resolveBits, BitsError, storedBits, compressionForBits, compressionForQuantizer, weightedLayerIndices, weightedLayerNames, archActivation,
+  PE_COMPRESSIONS, PE_ACTIVATIONS, layerCounts, countTotals, memoryReduction, peakMemory, tensorBytes, RUNTIME_OVERHEADS,
+  planBuffers, planArena, graphLifetimes, graphFromArchitecture, architectureArena, ArenaError,
+  peComplexityReference, peComplexityCorrected, compressionCoefficient, activationCoefficient, nonZeroFraction, PeComplexityError,
+  estimateCycles, cyclesPerMacc, datatypeForBits, DEFAULT_CYCLE_PARAMS, TABLE_DATATYPES,
+  multiplicationEnergyReduction, architectureEnergyReduction, C1_FX16_VS_FP32, binaryOps,
+  comparisonRows, publishedModel, table51Kit, table52Kit, table46Bits, TABLE_5_1, TABLE_5_2, TABLE_4_1, TABLE_4_6,
+  ArchitectureSchema, LayerSpecSchema, GenomeFileSchema, architectureFileSchema, architectureOf,
+  type Estimate, type LayerEstimate, type EstimateOptions, type LayerBits, type BitsConfig, type BitsInput, type PeCompression, type PeActivation,
+  type LayerCounts, type CountTotals, type PeakMemory, type PeakMemoryOptions, type RuntimeOverhead, type RuntimeName,
+  type TensorGraph, type TensorSpec, type OpSpec, type BufferRequest, type PlacedBuffer, type ArenaPlan,
+  type PeComplexity, type PeLayerTerm, type CycleParams, type CycleEstimate, type Datatype, type BinaryLayerOps, type EnergyReductionInput,
+} from './hw/index.js';

@@ -54,7 +54,7 @@ import {
 } from '../src/quant/index.js';
 import type { FitState } from '../src/train/fit.js';
 import { encodeCheckpoint, decodeCheckpoint } from '../src/run/checkpoint.js';
-import type { Tensor } from '@tensorflow/tfjs';
+import type { Tensor, LayersModel } from '@tensorflow/tfjs';
 import { tmpDir } from './helpers/tmp.js';
 
 before(async () => {
@@ -429,7 +429,7 @@ test('integer export: the integer-only inference predicts exactly what tfjs pred
   const dir = tmpDir(t);
   for (const [name, kq] of EXPORTS) {
     let arch = lenet(kq === 'clustered' ? undefined : kq);
-    let m = buildModel(arch, { seed: 1 });
+    let m: LayersModel = buildModel(arch, { seed: 1 });
     await fit(m, fitSet, { epochs: 1, batchSize: 50, optimizer: { name: 'adam', lr: 1e-3 }, seed: 1, head: 'softmax' });
     if (kq === 'clustered') {
       const c = clusterModel(m, arch, { clusters: 16, seed: 1, kernelQuantizer: { kind: 'affine', bits: 8, perChannel: true } });

@@ -5,12 +5,16 @@
 import { trainCommand } from './train.js';
 import { dataCommand } from './data.js';
 import { benchCommand } from './bench.js';
+import { estimateCommand } from './estimate.js';
+import { reportCommand } from './report.js';
 import { kitVersion } from '../run/provenance.js';
 
 const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help: string }> = {
   data: { run: dataCommand, help: 'list, fetch, import and verify datasets' },
   train: { run: trainCommand, help: 'train a model on a dataset (resumable run directory)' },
   bench: { run: benchCommand, help: 'measure training and inference throughput (and PyTorch where available)' },
+  estimate: { run: estimateCommand, help: 'parameters, MACs, storage, memory, arena, cycles, printed-electronics complexity' },
+  report: { run: reportCommand, help: 'write results/REPORT.md and REPORT.html from every run directory' },
 };
 
 function usage(): string {

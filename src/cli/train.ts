@@ -18,6 +18,7 @@ import { saveModel } from '../models/io.js';
 import { fit, type FitState } from '../train/fit.js';
 import { evaluate } from '../train/evaluate.js';
 import { openRun } from '../run/rundir.js';
+import { historyFigure } from '../report/figures.js';
 import { createProgress, formatDuration } from '../run/progress.js';
 import { validateConfig, readConfigFile, merge } from './config.js';
 import { COMMON_OPTIONS, parse, intFlag, numFlag, profileFlag, printJson, UsageError, type Profile } from './common.js';
@@ -254,6 +255,8 @@ export async function trainCommand(argv: string[]): Promise<number> {
     const val = validation ? evaluate(model, validation, arch.head) : null;
     await saveModel(model, path.join(run.dir, 'model'));
     run.writeCsv('history.csv', result.history as unknown as Record<string, unknown>[], ['epoch', 'loss', 'accuracy', 'valLoss', 'valAccuracy', 'lr', 'seconds']);
+    // figures/history.svg and .png: loss and accuracy per epoch, labelled with the profile
+    await historyFigure(result.history, { dir: run.figurePath(''), title: `${presetName}: training history (${config.model})`, profile });
     const trainSeconds = result.history.reduce((s, h) => s + h.seconds, 0);
     const out = {
       command: 'train',

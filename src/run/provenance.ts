@@ -41,6 +41,8 @@ export interface Provenance {
   argv: string[];
   engine: unknown;
   datasets: DatasetRecord[];
+  /** True when the run used an offline stand-in dataset instead of the real one (`--stand-in`); every table says so. */
+  standIn: boolean;
   startedAt: string;
   endedAt: string | null;
   status: 'running' | 'finished' | 'failed';

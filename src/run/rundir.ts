@@ -22,6 +22,8 @@ export interface RunOptions {
   fresh?: boolean;
   argv?: string[];
   engine: unknown;
+  /** The run uses an offline stand-in dataset (conventions.md: marked "stand-in" in every table and figure). */
+  standIn?: boolean;
 }
 
 /** One row of `comparison.csv`: a published number beside the kit's. */
@@ -125,6 +127,7 @@ export function openRun(o: RunOptions): Run {
     argv: o.argv ?? process.argv.slice(2),
     engine: o.engine,
     datasets: [],
+    standIn: Boolean(o.standIn),
     startedAt: new Date().toISOString(),
     endedAt: null,
     status: 'running',

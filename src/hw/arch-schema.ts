@@ -1,0 +1,64 @@
+/**
+ * A zod schema for `Architecture` JSON (`tck estimate --model net.json`, genomes of the search issues), so a
+ * malformed file is reported field by field with its path (`layers.2.filters: ...`). A file may hold the
+ * architecture itself or an object with an `architecture` field (a genome with extra data).
+ */
+import { z } from 'zod';
+import type { Architecture } from '../models/arch.js';
+
+const pos = z.number().int().min(1);
+const activation = z.enum(['relu', 'tanh', 'sigmoid', 'linear', 'softmax']);
+const init = z.enum(['glorotUniform', 'glorotNormal', 'heNormal', 'heUniform', 'torchDefault', 'zeros']);
+const padding = z.enum(['valid', 'same']);
+const name = z.string().min(1).optional();
+/**
+ * A quantizer config (src/quant/quantizers.ts): checked here for its `kind` and a numeric `bits` where one is
+ * given; the model builder validates the rest (`validateQuantizer`).
+ */
+const quantizer = z.looseObject({ kind: z.string().min(1), bits: z.number().int().min(1).max(32).optional() });
+const compression = {
+  kernelQuantizer: quantizer.optional(),
+  biasQuantizer: quantizer.optional(),
+  inputQuantizer: quantizer.optional(),
+  clusters: pos.optional(),
+  prune: z.boolean().optional(),
+  gradBits: pos.optional(),
+};
+
+export const LayerSpecSchema = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('conv2d'), filters: pos, kernel: pos, stride: pos.optional(), padding: padding.optional(), bias: z.boolean().optional(), activation: activation.optional(), init: init.optional(), name, ...compression }),
+  z.strictObject({ kind: z.literal('dense'), units: pos, bias: z.boolean().optional(), activation: activation.optional(), init: init.optional(), name, ...compression }),
+  z.strictObject({ kind: z.literal('maxpool'), size: pos, stride: pos.optional(), padding: padding.optional(), name }),
+  z.strictObject({ kind: z.literal('avgpool'), size: pos, stride: pos.optional(), padding: padding.optional(), name }),
+  z.strictObject({ kind: z.literal('flatten'), name }),
+  z.strictObject({ kind: z.literal('batchnorm'), momentum: z.number().min(0).max(1).optional(), epsilon: z.number().positive().optional(), name }),
+  z.strictObject({ kind: z.literal('activation'), fn: activation, name }),
+  z.strictObject({ kind: z.literal('dropout'), rate: z.number().min(0).lt(1), name }),
+  z.strictObject({ kind: z.literal('zeropad'), pad: z.number().int().min(0), name }),
+  z.strictObject({ kind: z.literal('quantize'), quantizer, name }),
+  z.strictObject({ kind: z.literal('hardtanh'), shift: z.number().optional(), name }),
+]);
+
+export const ArchitectureSchema = z.strictObject({
+  name: z.string().min(1),
+  input: z.array(pos).min(1).max(3),
+  layers: z.array(LayerSpecSchema).min(1),
+  head: z.enum(['softmax', 'sigmoid']).default('softmax'),
+});
+
+/** Genome-like files carry the architecture in an `architecture` field next to other data. */
+export const GenomeFileSchema = z.looseObject({ architecture: ArchitectureSchema });
+
+/**
+ * The schema a parsed JSON value should be validated against: `GenomeFileSchema` when it has an
+ * `architecture` field (errors then read `architecture.layers.2.filters`), else `ArchitectureSchema`. Not a
+ * union, so that errors keep their field paths.
+ */
+export function architectureFileSchema(value: unknown): typeof ArchitectureSchema | typeof GenomeFileSchema {
+  return value && typeof value === 'object' && !Array.isArray(value) && 'architecture' in value ? GenomeFileSchema : ArchitectureSchema;
+}
+
+/** The architecture inside a validated file. */
+export function architectureOf(parsed: z.infer<typeof ArchitectureSchema> | z.infer<typeof GenomeFileSchema>): Architecture {
+  return ('architecture' in parsed ? parsed.architecture : parsed) as Architecture;
+}
