@@ -42,7 +42,7 @@ export { writeReport, collectRuns, collectNotebooks, isStandInRun, STAND_IN_MARK
 
 // Hardware estimators (issue 5): counts, storage, Listing 4.2 memory, TFLM arena, cycles, PE complexity, energy.
 export {
-  estimate, resolveBits, BitsError, storedBits, compressionForBits, compressionForQuantizer, weightedLayerIndices, weightedLayerNames, archActivation,
+  estimate, resolveBits, BitsError, compressionForBits, compressionForQuantizer, weightedLayerIndices, weightedLayerNames, archActivation,
   PE_COMPRESSIONS, PE_ACTIVATIONS, layerCounts, countTotals, memoryReduction, peakMemory, tensorBytes, RUNTIME_OVERHEADS,
   planBuffers, planArena, graphLifetimes, graphFromArchitecture, architectureArena, ArenaError,
   peComplexityReference, peComplexityCorrected, compressionCoefficient, activationCoefficient, nonZeroFraction, PeComplexityError,
@@ -55,3 +55,6 @@ export {
   type TensorGraph, type TensorSpec, type OpSpec, type BufferRequest, type PlacedBuffer, type ArenaPlan,
   type PeComplexity, type PeLayerTerm, type CycleParams, type CycleEstimate, type Datatype, type BinaryLayerOps, type EnergyReductionInput,
 } from './hw/index.js';
+
+// Compression library (issue 4): quantizers, quantized layers, clustering, pruning, PTQ, integer export.
+export * from './quant/index.js';

@@ -10,6 +10,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { Architecture } from '../models/arch.js';
 import { architectureByName, MODEL_NAMES } from '../models/zoo.js';
@@ -51,7 +52,7 @@ Options:
   --config <file.json>   the same fields as JSON (model, weightBits, biasBits, actBits, inputBits, compression,
                          activation); flags override it
   --out <dir>            run directory (default results/estimate-<model>-custom)
-  --fresh                replace an existing run directory with a different config
+  --fresh                accepted for the common command shape; an estimate always rewrites its directory
   --json                 end with one JSON line on stdout
 `;
 
@@ -167,14 +168,19 @@ export async function estimateCommand(argv: string[]): Promise<number> {
   }
   const { arch, bits } = r;
   const result = estimate(arch, bits);
+  // An estimate is a pure, instant computation: each distinct set of bit widths gets its own directory
+  // (the model name plus a hash of the widths when any were given), rewritten on every run.
+  const config = { model: r.config.model, architecture: arch, bits };
+  const given = Object.keys(r.config).some((k) => k !== 'model');
+  const tag = given ? `-${createHash('sha256').update(JSON.stringify(bits)).digest('hex').slice(0, 8)}` : '';
   const run = openRun({
     command: 'estimate',
-    preset: safeName(arch.name),
+    preset: `${safeName(arch.name)}${tag}`,
     profile: 'custom',
     seed: 0,
-    config: { model: r.config.model, architecture: arch, bits },
+    config,
     out: r.out,
-    fresh: r.fresh,
+    fresh: true,
     engine: { backend: 'none', note: 'pure functions of the architecture; no tensor engine' },
   });
   try {

@@ -4,7 +4,7 @@
  * the CLI builds it from `--weight-bits 8` (broadcast) or `--weight-bits 8,4,4,4,8` (one per weighted layer).
  */
 import { type Architecture, type LayerSpec, describeLayers, layerName } from '../models/arch.js';
-import type { QuantizerConfig } from '../quant/quantizers.js';
+import { type QuantizerConfig, quantizerBits } from '../quant/config.js';
 
 /** Seed 000's weight-compression modes (§2.1.3; the reference's `NNParamsCompMode`). */
 export type PeCompression = 'binary' | 'ternary' | 'nbits' | 'none';
@@ -80,28 +80,6 @@ export function weightedLayerNames(arch: Architecture): string[] {
   return weightedLayerIndices(arch).map((i) => layerName(arch.layers[i], i));
 }
 
-/**
- * Bits per stored value of a quantizer config: the same table as `quantizerBits` in src/quant/quantizers.ts
- * (kept here so the estimators stay free of tfjs; a test checks the two agree for every kind).
- */
-export function storedBits(c: QuantizerConfig | undefined): number {
-  if (!c) return 32;
-  switch (c.kind) {
-    case 'binary':
-    case 'sign':
-    case 'reste':
-    case 'recu':
-      return 1;
-    case 'ternary':
-      return 2;
-    case 'float16':
-      return 16;
-    case 'none':
-      return 32;
-    default:
-      return 'bits' in c && typeof c.bits === 'number' ? c.bits : 32;
-  }
-}
 
 /** Seed-000 compression mode of a kernel quantizer. */
 export function compressionForQuantizer(c: QuantizerConfig): PeCompression {
@@ -117,7 +95,7 @@ export function compressionForQuantizer(c: QuantizerConfig): PeCompression {
     case 'ternary':
       return 'ternary';
     default:
-      return compressionForBits(storedBits(c));
+      return compressionForBits(quantizerBits(c));
   }
 }
 
@@ -162,17 +140,17 @@ export function archActivation(arch: Architecture, i: number): PeActivation {
 /** Bits of weighted layer `i`'s output activations as the architecture states them, or undefined. */
 function archActBits(arch: Architecture, i: number): number | undefined {
   let bits: number | undefined;
-  for (const s of block(arch, i)) if (s.kind === 'quantize') bits = storedBits(s.quantizer);
+  for (const s of block(arch, i)) if (s.kind === 'quantize') bits = quantizerBits(s.quantizer);
   if (bits !== undefined) return bits;
   const next = nextWeighted(arch, i);
-  return next && isWeighted(next) && next.inputQuantizer ? storedBits(next.inputQuantizer) : undefined;
+  return next && isWeighted(next) && next.inputQuantizer ? quantizerBits(next.inputQuantizer) : undefined;
 }
 
 /** Bits of the network input as the architecture states them (a first `quantize` layer or input quantizer). */
 function archInputBits(arch: Architecture): number | undefined {
   for (const s of arch.layers) {
-    if (s.kind === 'quantize') return storedBits(s.quantizer);
-    if (isWeighted(s)) return s.inputQuantizer ? storedBits(s.inputQuantizer) : undefined;
+    if (s.kind === 'quantize') return quantizerBits(s.quantizer);
+    if (isWeighted(s)) return s.inputQuantizer ? quantizerBits(s.inputQuantizer) : undefined;
   }
   return undefined;
 }
@@ -219,7 +197,7 @@ export function resolveBits(arch: Architecture, input: BitsInput | LayerBits[] =
   const w = list(input.weightBits, 'weightBits').map((x, i) => {
     const s = specs[i];
     if (x !== undefined) return x;
-    if (s.kernelQuantizer) return storedBits(s.kernelQuantizer);
+    if (s.kernelQuantizer) return quantizerBits(s.kernelQuantizer);
     // Weight clustering: an index of ceil(log2 N) bits per weight (the N-entry codebook is not counted).
     if (s.clusters) return Math.max(1, Math.ceil(Math.log2(s.clusters)));
     return 32;
@@ -241,7 +219,7 @@ export function resolveBits(arch: Architecture, input: BitsInput | LayerBits[] =
     const kq = input.weightBits === undefined ? s.kernelQuantizer : undefined;
     return {
       weightBits: w[i],
-      biasBits: b[i] ?? (s.biasQuantizer ? storedBits(s.biasQuantizer) : w[i]),
+      biasBits: b[i] ?? (s.biasQuantizer ? quantizerBits(s.biasQuantizer) : w[i]),
       actBits: a[i] ?? archActBits(arch, archIndex) ?? (kq ? 32 : w[i]),
       compression: c ?? (kq ? compressionForQuantizer(kq) : compressionForBits(w[i])),
       activation: f ?? archActivation(arch, archIndex),
