@@ -6,24 +6,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { tmpDir } from './helpers/tmp.js';
+import { tck } from './helpers/tck.js';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const TCK = path.join(ROOT, 'bin', 'tck.js');
 
-function tck(args: string[], env: Record<string, string> = {}) {
-  const r = spawnSync(process.execPath, [TCK, ...args], { encoding: 'utf8', env: { ...process.env, TCK_BACKEND: 'wasm', ...env } });
-  const last = r.stdout.trim().split('\n').at(-1) ?? '';
-  let json: Record<string, unknown> | null = null;
-  try {
-    json = JSON.parse(last);
-  } catch {
-    json = null;
-  }
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr, json };
-}
 
 test('tck train --json writes a run directory and ends with one JSON summary; a rerun resumes to the same result', (t) => {
   const out = path.join(tmpDir(t), 'run');

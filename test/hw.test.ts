@@ -8,9 +8,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { tmpDir } from './helpers/tmp.js';
+import { tck } from './helpers/tck.js';
 import { architectureByName, mlp } from '../src/models/zoo.js';
 import type { Architecture } from '../src/models/arch.js';
 import {
@@ -567,20 +566,7 @@ test('comparison rows exist only for the models the tables describe', () => {
 
 // ---------------------------------------------------------------- tck estimate
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const TCK = path.join(ROOT, 'bin', 'tck.js');
 
-function tck(args: string[]) {
-  const r = spawnSync(process.execPath, [TCK, ...args], { encoding: 'utf8' });
-  const last = r.stdout.trim().split('\n').at(-1) ?? '';
-  let json: Record<string, unknown> | null = null;
-  try {
-    json = JSON.parse(last);
-  } catch {
-    json = null;
-  }
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr, json };
-}
 
 test('tck estimate --model lenet5 --json: totals, layers, run directory with the seed comparison', (t) => {
   const out = path.join(tmpDir(t), 'est');

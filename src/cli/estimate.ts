@@ -20,7 +20,7 @@ import { BitsError, PE_ACTIVATIONS, PE_COMPRESSIONS, resolveBits, type BitsInput
 import { estimate, type Estimate } from '../hw/index.js';
 import { comparisonRows } from '../hw/published.js';
 import { ConfigError, readConfigFile, validateConfig } from './config.js';
-import { parse, printJson, UsageError } from './common.js';
+import { COMMON_OPTIONS, parse, printJson, UsageError } from './common.js';
 
 const bitsField = z.union([z.number().int().min(1).max(32), z.array(z.number().int().min(1).max(32)).min(1)]);
 
@@ -106,11 +106,7 @@ function resolve(argv: string[]) {
     'input-bits': { type: 'string' },
     compression: { type: 'string' },
     activation: { type: 'string' },
-    config: { type: 'string' },
-    out: { type: 'string' },
-    fresh: { type: 'boolean' },
-    json: { type: 'boolean' },
-    help: { type: 'boolean', short: 'h' },
+    ...COMMON_OPTIONS,
   });
   if (v.help) return null;
   const file = v.config ? validateConfig(EstimateConfigSchema.partial(), readConfigFile(v.config), v.config) : {};

@@ -55,59 +55,21 @@ function toLayer(spec: LayerSpec, index: number, inputShape: number[] | null, fa
   const name = layerName(spec, index);
   const first = inputShape ? { inputShape } : {};
   switch (spec.kind) {
-    case 'conv2d': {
-      const init = spec.init ?? 'glorotUniform';
-      if (needsQuantLayer(spec)) {
-        return new QuantConv2D({
-          ...first,
-          name,
-          filters: spec.filters,
-          kernelSize: spec.kernel,
-          strides: spec.stride ?? 1,
-          padding: spec.padding ?? 'valid',
-          useBias: spec.bias !== false,
-          activation: quantActivation(spec.activation),
-          kernelInitializer: initializer(init, fanIn, rng),
-          biasInitializer: init === 'torchDefault' ? initializer(init, fanIn, rng) : tf.initializers.zeros(),
-          ...compressionOf(spec),
-        });
-      }
-      return tf.layers.conv2d({
-        ...first,
-        name,
-        filters: spec.filters,
-        kernelSize: spec.kernel,
-        strides: spec.stride ?? 1,
-        padding: spec.padding ?? 'valid',
-        useBias: spec.bias !== false,
-        activation: spec.activation ?? 'linear',
-        kernelInitializer: initializer(init, fanIn, rng),
-        biasInitializer: init === 'torchDefault' ? initializer(init, fanIn, rng) : 'zeros',
-      });
-    }
+    case 'conv2d':
     case 'dense': {
       const init = spec.init ?? 'glorotUniform';
+      const kernelInitializer = initializer(init, fanIn, rng);
+      const torchBias = init === 'torchDefault' ? initializer(init, fanIn, rng) : null;
+      const common = { ...first, name, useBias: spec.bias !== false, kernelInitializer };
+      const shape = spec.kind === 'conv2d'
+        ? { filters: spec.filters, kernelSize: spec.kernel, strides: spec.stride ?? 1, padding: spec.padding ?? 'valid' as const }
+        : { units: spec.units };
       if (needsQuantLayer(spec)) {
-        return new QuantDense({
-          ...first,
-          name,
-          units: spec.units,
-          useBias: spec.bias !== false,
-          activation: quantActivation(spec.activation),
-          kernelInitializer: initializer(init, fanIn, rng),
-          biasInitializer: init === 'torchDefault' ? initializer(init, fanIn, rng) : tf.initializers.zeros(),
-          ...compressionOf(spec),
-        });
+        const q = { ...common, ...compressionOf(spec), activation: quantActivation(spec.activation), biasInitializer: torchBias ?? tf.initializers.zeros() };
+        return spec.kind === 'conv2d' ? new QuantConv2D({ ...q, ...(shape as { filters: number; kernelSize: number }) }) : new QuantDense({ ...q, units: spec.units });
       }
-      return tf.layers.dense({
-        ...first,
-        name,
-        units: spec.units,
-        useBias: spec.bias !== false,
-        activation: spec.activation ?? 'linear',
-        kernelInitializer: initializer(init, fanIn, rng),
-        biasInitializer: init === 'torchDefault' ? initializer(init, fanIn, rng) : 'zeros',
-      });
+      const plain = { ...common, ...shape, activation: spec.activation ?? 'linear', biasInitializer: torchBias ?? 'zeros' };
+      return spec.kind === 'conv2d' ? tf.layers.conv2d(plain as never) : tf.layers.dense(plain as never);
     }
     case 'maxpool':
       return tf.layers.maxPooling2d({ ...first, name, poolSize: spec.size, strides: spec.stride ?? spec.size, padding: spec.padding ?? 'valid' });

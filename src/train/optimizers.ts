@@ -42,6 +42,17 @@ function zerosLikeSlots(vars: Variable[], n: number): Variable[][] {
   return vars.map((v) => Array.from({ length: n }, () => tf.tidy(() => tf.variable(tf.zerosLike(v), false))));
 }
 
+function snapshot(name: string, step: number, slots: Variable[][] | null): OptimizerState {
+  return { name, step, slots: (slots ?? []).map((s) => s.map((t) => Float32Array.from(t.dataSync() as Float32Array))) };
+}
+
+/** Replaces `current` slots by the saved ones (disposing the old). */
+function restore(name: string, state: OptimizerState, vars: Variable[], current: Variable[][] | null): Variable[][] | null {
+  if (state.name !== name) throw new Error(`optimizer state is for ${state.name}, not ${name}`);
+  current?.flat().forEach((t) => t.dispose());
+  return state.slots.length ? state.slots.map((s, i) => s.map((a) => tf.tidy(() => tf.variable(tf.tensor(a, vars[i].shape), false)))) : null;
+}
+
 function validate(cfg: OptimizerConfig): void {
   const bad = (field: string, why: string) => {
     throw new Error(`optimizer.${field}: ${why}`);
@@ -96,11 +107,9 @@ function adam(cfg: OptimizerConfig): Optimizer {
         });
       });
     },
-    getState: () => ({ name: 'adam', step, slots: (slots ?? []).map((s) => s.map((t) => t.dataSync() as Float32Array)) }),
+    getState: () => snapshot('adam', step, slots),
     setState(state, vars) {
-      if (state.name !== 'adam') throw new Error(`optimizer state is for ${state.name}, not adam`);
-      slots?.flat().forEach((t) => t.dispose());
-      slots = state.slots.length ? state.slots.map((s, i) => s.map((a) => tf.tidy(() => tf.variable(tf.tensor(a, vars[i].shape), false)))) : null;
+      slots = restore('adam', state, vars, slots);
       step = state.step;
     },
     dispose() {
@@ -136,11 +145,9 @@ function sgd(cfg: OptimizerConfig): Optimizer {
         });
       });
     },
-    getState: () => ({ name: 'sgd', step, slots: (slots ?? []).map((s) => s.map((t) => t.dataSync() as Float32Array)) }),
+    getState: () => snapshot('sgd', step, slots),
     setState(state, vars) {
-      if (state.name !== 'sgd') throw new Error(`optimizer state is for ${state.name}, not sgd`);
-      slots?.flat().forEach((t) => t.dispose());
-      slots = state.slots.length ? state.slots.map((s, i) => s.map((a) => tf.tidy(() => tf.variable(tf.tensor(a, vars[i].shape), false)))) : null;
+      slots = restore('sgd', state, vars, slots);
       step = state.step;
     },
     dispose() {
