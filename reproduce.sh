@@ -26,6 +26,9 @@ case "$PROFILE" in smoke|quick|paper) ;; *) echo "reproduce.sh: --profile must b
 
 # name | command (run with the profile appended)
 STEPS=(
+  "estimate-lenet5|node bin/tck.js estimate --model lenet5"
+  "estimate-lenet5-cifar10|node bin/tck.js estimate --model lenet5-cifar10"
+  "estimate-quantnet|node bin/tck.js estimate --model quantnet"
   "train-lenet5-mnist|node bin/tck.js train --preset lenet5-mnist"
   "train-lenet5-fashion-mnist|node bin/tck.js train --preset lenet5-fashion-mnist"
 )

@@ -20,7 +20,7 @@ import { BitsError, PE_ACTIVATIONS, PE_COMPRESSIONS, resolveBits, type BitsInput
 import { estimate, type Estimate } from '../hw/index.js';
 import { comparisonRows } from '../hw/published.js';
 import { ConfigError, readConfigFile, validateConfig } from './config.js';
-import { COMMON_OPTIONS, parse, printJson, UsageError } from './common.js';
+import { COMMON_OPTIONS, parse, printJson, profileFlag, UsageError } from './common.js';
 
 const bitsField = z.union([z.number().int().min(1).max(32), z.array(z.number().int().min(1).max(32)).min(1)]);
 
@@ -135,7 +135,9 @@ function resolve(argv: string[]) {
     if (fromFlag.has(field)) throw new UsageError(`${FLAG_OF[field] ?? field}: ${entry !== undefined ? `entry ${Number(entry) + 1}: ` : ''}${msg}`);
     throw new ConfigError(`${v.config ?? 'estimate config'}: ${e.field}: ${msg}`);
   }
-  return { config, arch, bits, out: v.out, fresh: Boolean(v.fresh), json: Boolean(v.json) };
+  // The numbers depend on the architecture only; --profile just labels the run (reproduce.sh passes its own).
+  const profile = v.profile ? profileFlag(v.profile, 'quick') : 'custom';
+  return { config, arch, bits, profile, out: v.out, fresh: Boolean(v.fresh), json: Boolean(v.json) };
 }
 
 const safeName = (s: string) => s.replace(/[^A-Za-z0-9._-]+/g, '_');
@@ -172,7 +174,7 @@ export async function estimateCommand(argv: string[]): Promise<number> {
   const run = openRun({
     command: 'estimate',
     preset: `${safeName(arch.name)}${tag}`,
-    profile: 'custom',
+    profile: r.profile,
     seed: 0,
     config,
     out: r.out,
@@ -193,7 +195,7 @@ export async function estimateCommand(argv: string[]): Promise<number> {
       })),
       ['index', 'name', 'kind', 'inputShape', 'outputShape', 'params', 'weights', 'biases', 'macs', 'maccs', 'weightBits', 'biasBits', 'actBits', 'storageBits', 'memoryBytes', 'peComplexity', 'peComplexityCorrected', ...dts.map((d) => `cycles_${d}`), 'xnor', 'popcount'],
     );
-    run.writeComparison(comparisonRows(arch, 'custom'));
+    run.writeComparison(comparisonRows(arch, r.profile));
     run.finish();
   } catch (e) {
     run.fail(e);
