@@ -72,7 +72,8 @@ export interface EpochLog {
 }
 
 export type FitEvent =
-  | { type: 'batch'; epoch: number; epochs: number; batch: number; batches: number; loss: number; seconds: number }
+  /** `loss` is the running mean over the epoch so far; `batchLoss` that of this mini-batch alone. */
+  | { type: 'batch'; epoch: number; epochs: number; batch: number; batches: number; loss: number; batchLoss: number; seconds: number }
   | { type: 'epoch'; epochs: number; log: EpochLog; etaSeconds: number; stopped: boolean }
   | { type: 'resume'; epochsDone: number };
 
@@ -210,8 +211,8 @@ export async function fit(model: LayersModel, train: Dataset, o: FitOptions): Pr
         }
         lossSum += lossValue * (e - s);
         seen += e - s;
-        if (o.onEvent && (b + 1) % eventEvery === 0 && b + 1 < batches) {
-          o.onEvent({ type: 'batch', epoch, epochs: o.epochs, batch: b + 1, batches, loss: lossSum / seen, seconds: (performance.now() - te) / 1000 });
+        if (o.onEvent && ((b + 1) % eventEvery === 0 || b + 1 === batches)) {
+          o.onEvent({ type: 'batch', epoch, epochs: o.epochs, batch: b + 1, batches, loss: lossSum / seen, batchLoss: lossValue, seconds: (performance.now() - te) / 1000 });
         }
       }
       const log: EpochLog = { epoch, loss: lossSum / seen, accuracy: correct / seen, lr, seconds: 0 };
