@@ -126,6 +126,9 @@ test('seed 004 §3.3 scaled uniform: mean-centred, clipped, levels on [-1, 1], a
 test('fixed point Q8.8 (seed 003 §3.6) and float16', () => {
   close(q({ kind: 'fixed-point', bits: 16, fractionBits: 8 }, [1.00390625, 0.001, 200, -200, 0.7]), [1.00390625, 0, 32767 / 256, -128, 179 / 256]);
   close(q({ kind: 'float16' }, [1 / 3, 65520, 1e-8, -2.5]), [0.333251953125, 65504, 0, -2.5], 1e-12);
+  // Straight-through inside the representable range (Q3.4 spans [-8, 7.9375]); identity for float16.
+  close(grad({ kind: 'fixed-point', bits: 8, fractionBits: 4 }, [0.3, 7.9, 9, -8.5], [1, 2, 3, 4]), [1, 2, 0, 0]);
+  close(grad({ kind: 'float16' }, [0.3, 70000], [1, 2]), [1, 2]);
 });
 
 test('activation quantizers: sign STE (identity, clipped), ReSTE o=3 t=1.5, uniform b-bit on [-1, 1]', () => {
@@ -223,6 +226,7 @@ const COUNTED: QuantizerConfig[] = [
   { kind: 'affine', bits: 8, symmetric: false },
   { kind: 'scaled-uniform', bits: 3 },
   { kind: 'uniform-activation', bits: 2 },
+  { kind: 'fixed-point', bits: 4, fractionBits: 1 },
   { kind: 'sign' },
 ];
 
