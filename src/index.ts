@@ -20,6 +20,7 @@ export * from './models/zoo.js';
 export { buildModel, BATCHNORM_DEFAULTS } from './models/build.js';
 export { summarize, formatSummary, type ModelSummary, type SummaryRow } from './models/summary.js';
 export { saveModel, loadModel } from './models/io.js';
+export { ArchitectureSchema, LayerSpecSchema, GenomeFileSchema, architectureFileSchema, architectureOf } from './models/schema.js';
 
 export { fit, TrainingError, type FitOptions, type FitResult, type EpochLog, type FitEvent, type FitState, type EarlyStoppingConfig } from './train/fit.js';
 export { evaluate, predictClasses, confusionMatrix, type Evaluation } from './train/evaluate.js';
@@ -49,7 +50,6 @@ export {
   estimateCycles, cyclesPerMacc, datatypeForBits, DEFAULT_CYCLE_PARAMS, TABLE_DATATYPES,
   multiplicationEnergyReduction, architectureEnergyReduction, C1_FX16_VS_FP32, binaryOps,
   comparisonRows, publishedModel, table51Kit, table52Kit, table46Bits, TABLE_5_1, TABLE_5_2, TABLE_4_1, TABLE_4_6,
-  ArchitectureSchema, LayerSpecSchema, GenomeFileSchema, architectureFileSchema, architectureOf,
   type Estimate, type LayerEstimate, type EstimateOptions, type LayerBits, type BitsConfig, type BitsInput, type PeCompression, type PeActivation,
   type LayerCounts, type CountTotals, type PeakMemory, type PeakMemoryOptions, type RuntimeOverhead, type RuntimeName,
   type TensorGraph, type TensorSpec, type OpSpec, type BufferRequest, type PlacedBuffer, type ArenaPlan,

@@ -85,3 +85,52 @@ test('tck data list --json and verify', () => {
   assert.equal(v.code, 0);
   assert.equal((v.json!.results as { ok: boolean }[])[0].ok, true);
 });
+
+test('--out never wipes or mixes into a directory that is not a run directory', (t) => {
+  const dir = tmpDir(t);
+  fs.writeFileSync(path.join(dir, 'thesis.tex'), 'precious');
+  for (const args of [
+    ['estimate', '--model', 'lenet5', '--out', dir],
+    ['estimate', '--model', 'lenet5', '--out', dir, '--fresh'],
+    ['train', '--model', 'lenet5', '--dataset', 'mnist', '--epochs', '1', '--subset', '100', '--out', dir, '--fresh'],
+  ]) {
+    const r = tck(args);
+    assert.equal(r.code, 1, args.join(' '));
+    assert.match(r.stderr, /is not empty and is not a tck run directory/);
+  }
+  assert.equal(fs.readFileSync(path.join(dir, 'thesis.tex'), 'utf8'), 'precious');
+  // A run directory the kit wrote may be replaced with --fresh.
+  const run = path.join(dir, 'run');
+  assert.equal(tck(['estimate', '--model', 'lenet5', '--out', run]).code, 0);
+  assert.equal(tck(['estimate', '--model', 'lenet5', '--out', run, '--fresh']).code, 0);
+});
+
+test('TCK_BACKEND chooses the backend of tck train; a failed rerun keeps the finished record', (t) => {
+  const out = path.join(tmpDir(t), 'run');
+  const args = ['train', '--model', 'mlp-30-8-2', '--dataset', 'wdbc', '--epochs', '2', '--batch-size', '32', '--out', out, '--json'];
+  const a = tck(args, { TCK_BACKEND: 'cpu' });
+  assert.equal(a.code, 0, a.stderr);
+  assert.equal(a.json!.backend, 'cpu');
+  assert.equal(JSON.parse(fs.readFileSync(path.join(out, 'config.json'), 'utf8')).backend, 'cpu');
+  // Same config, but the dataset is not where the rerun looks: it fails, the finished run stays finished.
+  const b = tck(args, { TCK_BACKEND: 'cpu', TCK_DATA_DIR: tmpDir(t) });
+  assert.equal(b.code, 1);
+  assert.match(b.stderr, /file breast_cancer\.csv is missing/);
+  const prov = JSON.parse(fs.readFileSync(path.join(out, 'provenance.json'), 'utf8'));
+  assert.equal(prov.status, 'finished');
+  assert.equal(prov.lastAttempt.status, 'failed');
+  assert.equal(tck(['train', '--epochs', '1', '--out', path.join(tmpDir(t), 'x')], { TCK_BACKEND: 'gpu' }).code, 1);
+  assert.match(tck(['train', '--stand-in', '--epochs', '1'], {}).stderr, /--stand-in: tck train has no stand-in datasets/);
+});
+
+test('tck bench writes its run directory and ends with the JSON line', (t) => {
+  const out = path.join(tmpDir(t), 'bench');
+  const r = tck(['bench', '--only', 'mlp-train', '--repeats', '1', '--min-seconds', '0.05', '--no-torch', '--out', out, '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.json!.backend, 'wasm');
+  assert.deepEqual((r.json!.results as { name: string }[]).map((x) => x.name), ['mlp-train']);
+  assert.ok(((r.json!.results as { samplesPerSec: number }[])[0].samplesPerSec) > 100);
+  assert.deepEqual(r.json!.torch, []);
+  for (const f of ['bench.json', 'bench.csv', 'provenance.json', 'config.json']) assert.ok(fs.existsSync(path.join(out, f)), f);
+  assert.match(fs.readFileSync(path.join(out, 'bench.csv'), 'utf8'), /^workload,batch,kit_samples_per_sec/);
+});

@@ -181,6 +181,10 @@ test('stratified split, mini subsets and class filters', () => {
   assert.deepEqual([...first.y], [0, 0, 0, 1, 0, 0, 0, 1]);
   const strat = miniSubset(ds, 40, 'stratified', rngStream(1, 'data'));
   assert.deepEqual(classCounts(strat), [30, 10]);
+  // Exactly n rows even when the classes do not divide evenly (largest remainder).
+  const uneven = miniSubset(toy(100, [0, 1, 2]), 10, 'stratified', rngStream(1, 'data'));
+  assert.equal(uneven.y.length, 10);
+  assert.deepEqual(classCounts(uneven), [4, 3, 3]);
   const three = toy(9, [0, 1, 2]);
   const f = filterClasses(three, ['c2', 'c0']);
   assert.deepEqual(f.classNames, ['c2', 'c0']);

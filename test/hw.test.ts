@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { tmpDir } from './helpers/tmp.js';
 import { tck } from './helpers/tck.js';
+import { ArchitectureSchema, architectureFileSchema } from '../src/models/schema.js';
 import { architectureByName, mlp } from '../src/models/zoo.js';
 import type { Architecture } from '../src/models/arch.js';
 import {
@@ -41,8 +42,6 @@ import {
   TABLE_5_2,
   TABLE_4_1,
   TABLE_4_6,
-  ArchitectureSchema,
-  architectureFileSchema,
   type TensorGraph,
   type BitsInput,
 } from '../src/hw/index.js';
@@ -539,6 +538,11 @@ test('architecture JSON: a malformed file names the field path (bare or inside a
   assert.throws(() => validateConfig(ArchitectureSchema, typo, 't.json'), /layers\.0/);
   const ok = validateConfig(ArchitectureSchema, lenet(), 'lenet.json');
   assert.equal(estimate(ok as Architecture).params, 44426);
+  // Quantizer configs inside a genome are validated too, with the field path.
+  const q = (kernelQuantizer: unknown) => ({ name: 'q', input: [4], layers: [{ kind: 'dense', units: 2, kernelQuantizer }] });
+  assert.throws(() => validateConfig(ArchitectureSchema, q({ kind: 'quaternary' }), 'q.json'), /layers\.0\.kernelQuantizer: unknown quantizer kind "quaternary"/);
+  assert.throws(() => validateConfig(ArchitectureSchema, q({ kind: 'affine', bits: 1 }), 'q.json'), /layers\.0\.kernelQuantizer: quantizer affine: bits must be an integer in 2\.\.16, got 1/);
+  assert.throws(() => validateConfig(ArchitectureSchema, q({ kind: 'fixed-point', bits: 8, fractionBits: 20 }), 'q.json'), /fractionBits must be an integer in 0\.\.7/);
 });
 
 test('estimate() puts every estimator in one object with per-layer entries', () => {

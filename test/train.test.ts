@@ -18,7 +18,7 @@ import { fit, TrainingError, type FitState } from '../src/train/fit.js';
 import { evaluate } from '../src/train/evaluate.js';
 import { createOptimizer } from '../src/train/optimizers.js';
 import { learningRateAt } from '../src/train/schedules.js';
-import { crossValidate, summarizeFolds } from '../src/train/cv.js';
+import { crossValidate, summarizeFolds, cvSplits } from '../src/train/cv.js';
 import { encodeCheckpoint, decodeCheckpoint } from '../src/run/checkpoint.js';
 import type { LayersModel, Variable } from '@tensorflow/tfjs';
 
@@ -98,6 +98,7 @@ test('impossible architectures fail before building, naming the layer', () => {
   const noFlatten = { name: 'y', input: [4, 4, 1], head: 'softmax' as const, layers: [{ kind: 'dense' as const, units: 3 }] };
   assert.throws(() => buildModel(noFlatten, { seed: 1 }), /layer 0 \(dense_0\): needs a vector input; add a flatten layer/);
   assert.throws(() => architectureByName('resnet99'), /unknown model/);
+  assert.throws(() => architectureByName('mlp-21-32-3', { classes: 10 }), /gives 3 outputs but the data has 10 classes; use mlp-21-32-10/);
 });
 
 test('same seed gives bit-identical weights (dropout included); another seed differs', async () => {
@@ -214,6 +215,26 @@ test('cross-validation: cvBest/cvMean/cvStd over repeats, test accuracy of the s
   );
   assert.ok(Math.abs(s.cvBest - 0.9) < 1e-12 && Math.abs(s.cvMean - 0.85) < 1e-12 && Math.abs(s.cvStd - 0.05) < 1e-12);
   assert.deepEqual(s.selected, { repeat: 1, fold: 0 });
+});
+
+test('cross-validation splits: early stopping never sees the held-out fold', () => {
+  const y = Int32Array.from({ length: 97 }, (_, i) => i % 3);
+  for (const r of [0, 1]) {
+    const splits = cvSplits(y, 5, 1, r, 0.1);
+    const tested = new Set<number>();
+    for (const sp of splits) {
+      const held = new Set(sp.test);
+      for (const i of sp.validation) assert.ok(!held.has(i), 'a validation row is in the held-out fold');
+      for (const i of sp.train) assert.ok(!held.has(i) && !sp.validation.includes(i), 'a training row is held out or validation');
+      assert.equal(sp.train.length + sp.validation.length + sp.test.length, 97);
+      assert.ok(sp.validation.length >= 3, 'every class has validation rows');
+      sp.test.forEach((i) => tested.add(i));
+    }
+    assert.equal(tested.size, 97, 'the held-out folds partition the data');
+  }
+  assert.deepEqual([...cvSplits(y, 5, 1, 0, 0.1)[2].test], [...cvSplits(y, 5, 1, 1, 0.1)[2].test], 'folds are shared by repeats');
+  assert.notDeepEqual([...cvSplits(y, 5, 1, 0, 0.1)[2].validation], [...cvSplits(y, 5, 1, 1, 0.1)[2].validation]);
+  assert.equal(cvSplits(y, 5, 1, 0, 0)[0].validation.length, 0);
 });
 
 test('LeNet-5 on a 5k MNIST subset passes 95% test accuracy', async () => {

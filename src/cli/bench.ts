@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { initEngine } from '../engine/backend.js';
 import { runBench, BENCH_WORKLOADS, type BenchResult } from '../engine/bench.js';
 import { KIT_ROOT } from '../data/paths.js';
+import { openRun } from '../run/rundir.js';
 import { COMMON_OPTIONS, parse, intFlag, numFlag, printJson } from './common.js';
 
 const HELP = `tck bench: samples per second of the kit's reference workloads on the active backend
@@ -81,12 +82,35 @@ export async function benchCommand(argv: string[]): Promise<number> {
       }
     }
   }
-  if (v.json) {
-    printJson({
-      backend: engine.backend,
-      results: results.map((r) => ({ name: r.name, samplesPerSec: r.samplesPerSec, batch: r.batch })),
-      torch: torch.map((t) => ({ name: t.name, samplesPerSec: t.samplesPerSec, batch: t.batch, threads: t.threads })),
-    });
-  }
+  const summary = {
+    backend: engine.backend,
+    results: results.map((r) => ({ name: r.name, samplesPerSec: r.samplesPerSec, batch: r.batch })),
+    torch: torch.map((t) => ({ name: t.name, samplesPerSec: t.samplesPerSec, batch: t.batch, threads: t.threads })),
+  };
+  // The run directory records the measurement with its provenance (machine, engine, commit).
+  const run = openRun({
+    command: 'bench',
+    preset: engine.backend,
+    profile: 'custom',
+    seed: 1,
+    config: { repeats, minSeconds, only, torch: !v['no-torch'] },
+    out: v.out,
+    fresh: Boolean(v.fresh),
+    resumable: false,
+    engine,
+  });
+  run.writeJson('bench.json', { ...summary, repeats: Object.fromEntries(results.map((r) => [r.name, r.repeats])) });
+  run.writeCsv(
+    'bench.csv',
+    results.map((r) => {
+      const t = torch.find((x) => x.name === r.name);
+      return { workload: r.name, batch: r.batch, kit_samples_per_sec: r.samplesPerSec, torch_samples_per_sec: t?.samplesPerSec ?? null, torch_threads: t?.threads ?? null, kit_over_torch: t ? r.samplesPerSec / t.samplesPerSec : null };
+    }),
+  );
+  run.writeComparison([]);
+  run.log({ type: 'bench', ...summary });
+  run.finish();
+  say(`run directory ${path.relative(process.cwd(), run.dir) || '.'}`);
+  if (v.json) printJson({ ...summary, kit: run.provenance.kit.version, commit: run.provenance.git.commit, runDir: run.dir });
   return 0;
 }

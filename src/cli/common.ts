@@ -32,7 +32,7 @@ export function parse<O extends NonNullable<ParseArgsConfig['options']>>(command
   try {
     return parseArgs({ args: argv, options, allowPositionals: true, strict: true }) as unknown as { values: Values<O>; positionals: string[] };
   } catch (e) {
-    throw new UsageError(`tck ${command}: ${(e as Error).message.replace(/^.*?: /, '')} (see tck ${command} --help)`);
+    throw new UsageError(`${(e as Error).message} (see tck ${command} --help)`);
   }
 }
 

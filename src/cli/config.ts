@@ -29,7 +29,7 @@ export function validateConfig<S extends z.ZodType>(schema: S, value: unknown, w
   if (r.success) return r.data;
   const lines = r.error.issues.map((i) => {
     const path = i.path.length ? i.path.map(String).join('.') : '(top level)';
-    const got = i.code === 'unrecognized_keys' ? '' : `, got ${describe(valueAt(value, i.path))}`;
+    const got = i.code === 'unrecognized_keys' || i.code === 'custom' ? '' : `, got ${describe(valueAt(value, i.path))}`;
     return `  ${path}: ${i.message}${got}`;
   });
   throw new ConfigError(`${where}: invalid config\n${lines.join('\n')}`);
@@ -38,6 +38,7 @@ export function validateConfig<S extends z.ZodType>(schema: S, value: unknown, w
 /** Reads a JSON config file; a syntax error names the file and position. */
 export function readConfigFile(file: string): unknown {
   if (!fs.existsSync(file)) throw new ConfigError(`${file}: no such config file`);
+  if (!fs.statSync(file).isFile()) throw new ConfigError(`${file}: not a file (expected a JSON config file)`);
   const text = fs.readFileSync(file, 'utf8');
   try {
     return JSON.parse(text);

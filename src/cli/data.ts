@@ -92,7 +92,7 @@ export async function dataCommand(argv: string[]): Promise<number> {
         }
       }
       if (v.json) printJson({ results });
-      else for (const r of results) process.stdout.write(`${r.id}: ${r.ok ? `ok (${r.files!.length} files)` : `FAILED: ${r.error}`}\n`);
+      else for (const r of results) process.stdout.write(`${r.id}: ${r.ok ? `ok (${r.files!.length} file${r.files!.length === 1 ? '' : 's'})` : `FAILED: ${r.error}`}\n`);
       return results.every((r) => r.ok) ? 0 : 1;
     }
     default:

@@ -15,7 +15,7 @@ import { z } from 'zod';
 import type { Architecture } from '../models/arch.js';
 import { architectureByName, MODEL_NAMES } from '../models/zoo.js';
 import { openRun } from '../run/rundir.js';
-import { architectureFileSchema, architectureOf } from '../hw/arch-schema.js';
+import { architectureFileSchema, architectureOf } from '../models/schema.js';
 import { BitsError, PE_ACTIVATIONS, PE_COMPRESSIONS, resolveBits, type BitsInput, type PeActivation, type PeCompression } from '../hw/bits.js';
 import { estimate, type Estimate } from '../hw/index.js';
 import { comparisonRows } from '../hw/published.js';
@@ -52,7 +52,7 @@ Options:
   --config <file.json>   the same fields as JSON (model, weightBits, biasBits, actBits, inputBits, compression,
                          activation); flags override it
   --out <dir>            run directory (default results/estimate-<model>-custom)
-  --fresh                accepted for the common command shape; an estimate always rewrites its directory
+  --fresh                delete the run directory first (an estimate rewrites its own files anyway)
   --json                 end with one JSON line on stdout
 `;
 
@@ -167,7 +167,7 @@ export async function estimateCommand(argv: string[]): Promise<number> {
   const { arch, bits } = r;
   const result = estimate(arch, bits);
   // An estimate is a pure, instant computation: each distinct set of bit widths gets its own directory
-  // (the model name plus a hash of the widths when any were given), rewritten on every run.
+  // (the model name plus a hash of the widths when any were given), whose files are rewritten on every run.
   const config = { model: r.config.model, architecture: arch, bits };
   const given = Object.keys(r.config).some((k) => k !== 'model');
   const tag = given ? `-${createHash('sha256').update(JSON.stringify(bits)).digest('hex').slice(0, 8)}` : '';
@@ -178,7 +178,8 @@ export async function estimateCommand(argv: string[]): Promise<number> {
     seed: 0,
     config,
     out: r.out,
-    fresh: true,
+    fresh: r.fresh,
+    resumable: false,
     engine: { backend: 'none', note: 'pure functions of the architecture; no tensor engine' },
   });
   try {
@@ -196,6 +197,7 @@ export async function estimateCommand(argv: string[]): Promise<number> {
       ['index', 'name', 'kind', 'inputShape', 'outputShape', 'params', 'weights', 'biases', 'macs', 'maccs', 'weightBits', 'biasBits', 'actBits', 'storageBits', 'memoryBytes', 'peComplexity', 'peComplexityCorrected', ...dts.map((d) => `cycles_${d}`), 'xnor', 'popcount'],
     );
     run.writeComparison(comparisonRows(arch, r.profile));
+    run.log({ type: 'estimate', params: result.params, macs: result.macs, storageBits: result.storageBits });
     run.finish();
   } catch (e) {
     run.fail(e);

@@ -20,7 +20,7 @@ import { evaluate } from '../train/evaluate.js';
 import { openRun } from '../run/rundir.js';
 import { historyFigure } from '../report/figures.js';
 import { createProgress, formatDuration } from '../run/progress.js';
-import { validateConfig, readConfigFile, merge } from './config.js';
+import { validateConfig, readConfigFile, merge, ConfigError } from './config.js';
 import { COMMON_OPTIONS, parse, intFlag, numFlag, profileFlag, printJson, UsageError, type Profile } from './common.js';
 
 const DatasetViewSchema = z
@@ -73,7 +73,12 @@ export const TrainConfigSchema = z
     seed: z.number().int(),
     backend: z.enum(BACKEND_CHOICES as [string, ...string[]]),
   })
-  .strict();
+  .strict()
+  .superRefine((c, ctx) => {
+    if (c.earlyStopping && (c.earlyStopping.monitor ?? 'val_loss') === 'val_loss' && !(c.valFraction > 0)) {
+      ctx.addIssue({ code: 'custom', path: ['earlyStopping', 'monitor'], message: 'val_loss needs a validation set: set valFraction (--val-fraction) > 0, or monitor "loss"' });
+    }
+  });
 
 export type TrainConfig = z.infer<typeof TrainConfigSchema>;
 
@@ -185,8 +190,16 @@ function resolveConfig(argv: string[]) {
     o && typeof o === 'object' && !Array.isArray(o)
       ? Object.fromEntries(Object.entries(o).filter(([, x]) => x !== undefined).map(([k, x]) => [k, stripUndefined(x)]))
       : o;
-  const merged = merge<TrainConfig>(BASE, ...presetLayers, file, stripUndefined(flags));
-  const config = validateConfig(TrainConfigSchema, merged, v.config ?? 'train config');
+  // Backend: --backend or the config file, else the TCK_BACKEND environment variable, else auto.
+  const base = { ...BASE, backend: process.env.TCK_BACKEND ?? BASE.backend };
+  if (file !== undefined && (file === null || typeof file !== 'object' || Array.isArray(file))) {
+    throw new ConfigError(`${v.config}: (top level): expected a JSON object, got ${Array.isArray(file) ? 'an array' : JSON.stringify(file)}`);
+  }
+  const merged = merge<TrainConfig>(base, ...presetLayers, file, stripUndefined(flags));
+  const config = validateConfig(TrainConfigSchema, merged, v.config ?? (process.env.TCK_BACKEND ? 'train config (backend may come from TCK_BACKEND)' : 'train config'));
+  if (v['stand-in']) {
+    throw new UsageError('--stand-in: tck train has no stand-in datasets (every dataset it trains on is the real one); the flag is for experiments on data that cannot be obtained here');
+  }
   presetName = v.preset ?? `${config.model}-${typeof config.dataset === 'string' ? config.dataset : config.dataset.dataset}`;
   return { help: false as const, config, presetName, profile, out: v.out, fresh: Boolean(v.fresh), json: Boolean(v.json), quiet: Boolean(v.quiet) };
 }
@@ -256,7 +269,9 @@ export async function trainCommand(argv: string[]): Promise<number> {
     await saveModel(model, path.join(run.dir, 'model'));
     run.writeCsv('history.csv', result.history as unknown as Record<string, unknown>[], ['epoch', 'loss', 'accuracy', 'valLoss', 'valAccuracy', 'lr', 'seconds']);
     // figures/history.svg and .png: loss and accuracy per epoch, labelled with the profile
-    await historyFigure(result.history, { dir: run.figurePath(''), title: `${presetName}: training history (${config.model})`, profile });
+    if (result.history.length > 0) {
+      await historyFigure(result.history, { dir: run.figurePath(''), title: `${presetName}: training history (${config.model})`, profile });
+    }
     const trainSeconds = result.history.reduce((s, h) => s + h.seconds, 0);
     const out = {
       command: 'train',

@@ -109,8 +109,23 @@ export function miniSubset(ds: Dataset, n: number, mode: 'first' | 'stratified',
   const id = `${ds.id}[${mode === 'first' ? 'first' : 'strat'}${n}]`;
   if (mode === 'first') return subset(ds, Array.from({ length: n }, (_, i) => i), id);
   if (!rng) throw new DataError(`dataset ${ds.id}`, 'a stratified subset needs a random stream');
-  const { held } = stratifiedSplit(ds.y, n / ds.y.length, rng);
-  return subset(ds, Int32Array.from(held).sort(), id);
+  const byClass = indicesByClass(ds.y, classCount(ds.y));
+  const take = allocate(byClass.map((r) => r.length), n);
+  const rows = byClass.flatMap((r, c) => rng.shuffle(r).slice(0, take[c]));
+  return subset(ds, Int32Array.from(rows).sort(), id);
+}
+
+/**
+ * Splits `n` over classes in proportion to `counts` (largest remainder: floors first, then the largest
+ * fractional parts, ties to the lower class index), so the parts sum to exactly n.
+ */
+export function allocate(counts: number[], n: number): number[] {
+  const total = counts.reduce((a, b) => a + b, 0);
+  const quota = counts.map((c) => (c * n) / total);
+  const out = quota.map(Math.floor);
+  const order = quota.map((q, i) => i).sort((a, b) => quota[b] - out[b] - (quota[a] - out[a]) || a - b);
+  for (let k = 0; k < n - out.reduce((a, b) => a + b, 0); k++) out[order[k]]++;
+  return out;
 }
 
 /**

@@ -20,7 +20,6 @@ export * from './pe-complexity.js';
 export * from './cycles.js';
 export * from './energy.js';
 export * from './published.js';
-export * from './arch-schema.js';
 
 export interface LayerEstimate {
   index: number;

@@ -45,8 +45,11 @@ export type LayerSpec =
   | { kind: 'zeropad'; pad: number; name?: string }
   /** An activation quantizer as a layer (binary STE, ReSTE, uniform b-bit). */
   | { kind: 'quantize'; quantizer: QuantizerConfig; name?: string }
-  /** Hardtanh clip(x - shift, -1, 1) (seed 002 §4.2.4). */
-  | { kind: 'hardtanh'; shift?: number; name?: string };
+  /**
+   * Hardtanh clip(x - shift, -1, 1) (seed 002 §4.2.4). The shift is required: seed 002 takes it from its ref.
+   * [62] (Kim et al. 2021), whose value could not be consulted here, so the kit sets no default.
+   */
+  | { kind: 'hardtanh'; shift: number; name?: string };
 
 /** How the last layer's outputs are read: the network ends in logits and the head names the link. */
 export type Head = 'softmax' | 'sigmoid';

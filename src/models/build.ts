@@ -95,7 +95,7 @@ function toLayer(spec: LayerSpec, index: number, inputShape: number[] | null, fa
     case 'quantize':
       return new QuantActivation({ ...first, name, quantizer: spec.quantizer });
     case 'hardtanh':
-      return new ShiftedHardtanh({ ...first, name, shift: spec.shift ?? 0 });
+      return new ShiftedHardtanh({ ...first, name, shift: spec.shift });
   }
 }
 

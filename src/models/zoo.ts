@@ -149,7 +149,10 @@ export function architectureByName(name: string, opts: ZooOptions = {}): Archite
   if (m) {
     const widths = m[1].split('-').map(Number);
     const classes = widths[widths.length - 1];
-    return mlp(widths[0], { ...opts, hidden: widths.slice(1, -1), classes: opts.classes ?? classes, name });
+    if (opts.classes !== undefined && opts.classes !== classes && !(opts.head === 'sigmoid' && classes === 1)) {
+      throw new ArchitectureError(name, 'output', `the name gives ${classes} outputs but the data has ${opts.classes} classes; use mlp-${widths.slice(0, -1).join('-')}-${opts.classes}`);
+    }
+    return mlp(widths[0], { ...opts, hidden: widths.slice(1, -1), classes, name });
   }
   throw new ArchitectureError(
     name,

@@ -332,14 +332,17 @@ export class QuantActivation extends tf.layers.Layer {
 /**
  * Hardtanh shifted horizontally, clip(x - shift, -1, 1) (seed 002 §4.2.4, after Kim et al. 2021, its ref.
  * [62], who shift the threshold of the binary activation). Ordinary gradient (1 inside the linear part).
+ * The shift is a required argument: the value ref. [62] uses could not be consulted offline, so there is no
+ * default that would claim to be theirs.
  */
 export class ShiftedHardtanh extends tf.layers.Layer {
   static className = 'ShiftedHardtanh';
   readonly shift: number;
 
-  constructor(opts: { shift?: number; name?: string; inputShape?: number[] }) {
+  constructor(opts: { shift: number; name?: string; inputShape?: number[] }) {
     super(opts as never);
-    this.shift = opts.shift ?? 0;
+    if (!Number.isFinite(opts.shift)) throw new Error(`ShiftedHardtanh ${opts.name ?? ''}: shift must be a number, got ${opts.shift}`);
+    this.shift = opts.shift;
   }
 
   override call(inputs: Tensor | Tensor[]): Tensor {

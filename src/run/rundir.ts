@@ -24,6 +24,11 @@ export interface RunOptions {
   engine: unknown;
   /** The run uses an offline stand-in dataset (conventions.md: marked "stand-in" in every table and figure). */
   standIn?: boolean;
+  /**
+   * False for commands with nothing to resume (pure computations such as `tck estimate`): the directory's
+   * config is replaced instead of compared, and no checkpoint is expected.
+   */
+  resumable?: boolean;
 }
 
 /** One row of `comparison.csv`: a published number beside the kit's. */
@@ -94,12 +99,34 @@ export function defaultRunDir(command: string, preset: string, profile: string):
   return path.join(resultsDir(), `${command}-${preset}-${profile}`);
 }
 
+/** Whether `dir` is a run directory the kit wrote (its provenance names the kit), so it may be deleted. */
+export function isRunDir(dir: string): boolean {
+  try {
+    const p = JSON.parse(fs.readFileSync(path.join(dir, 'provenance.json'), 'utf8')) as Partial<Provenance>;
+    return p?.kit?.name === kitVersion().name && fs.existsSync(path.join(dir, 'config.json'));
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Refuses to use a directory that holds other files and is not a run directory (a mistyped --out must never
+ * wipe or mix into someone's files). An empty or missing directory is fine.
+ */
+function checkOwnership(dir: string): void {
+  if (!fs.existsSync(dir)) return;
+  if (!fs.statSync(dir).isDirectory()) throw new RunDirError(`${dir} is a file, not a run directory`);
+  if (fs.readdirSync(dir).length === 0 || isRunDir(dir)) return;
+  throw new RunDirError(`${dir} is not empty and is not a tck run directory (no provenance.json of the kit); choose another --out`);
+}
+
 /** Opens (creating, resuming or, with `fresh`, recreating) the run directory. */
 export function openRun(o: RunOptions): Run {
   const dir = path.resolve(o.out ?? defaultRunDir(o.command, o.preset, o.profile));
+  checkOwnership(dir);
   if (o.fresh) fs.rmSync(dir, { recursive: true, force: true });
   const configFile = path.join(dir, 'config.json');
-  const old = readJson<unknown>(configFile);
+  const old = o.resumable === false ? null : readJson<unknown>(configFile);
   if (old !== null) {
     const diff = firstDifference(old, o.config);
     if (diff) {
@@ -117,6 +144,8 @@ export function openRun(o: RunOptions): Run {
   const configText = JSON.stringify(o.config, null, 2) + '\n';
   const configSha256 = createHash('sha256').update(canonical(o.config)).digest('hex');
   if (old === null) writeFileAtomic(configFile, configText);
+  // A rerun that fails must not turn a finished run's record into a failed one (its results are still valid).
+  const finishedBefore = oldProv?.status === 'finished' && resumed ? oldProv : null;
   const provenance: Provenance = {
     kit: kitVersion(),
     git: gitInfo(),
@@ -175,9 +204,15 @@ export function openRun(o: RunOptions): Run {
       saveProv();
     },
     fail(error) {
+      const message = error instanceof Error ? error.message : String(error);
+      const endedAt = new Date().toISOString();
+      if (finishedBefore) {
+        writeJsonAtomic(provFile, { ...finishedBefore, lastAttempt: { startedAt: provenance.startedAt, endedAt, status: 'failed', error: message } });
+        return;
+      }
       provenance.status = 'failed';
-      provenance.endedAt = new Date().toISOString();
-      provenance.error = error instanceof Error ? error.message : String(error);
+      provenance.endedAt = endedAt;
+      provenance.error = message;
       saveProv();
     },
   };

@@ -79,26 +79,44 @@ export function summarizeFolds(folds: FoldResult[], repeats: number, k: number):
   };
 }
 
+export interface CvSplit {
+  /** Rows the model trains on. */
+  train: Int32Array;
+  /** Rows early stopping watches: carved from the training folds (empty without validation). */
+  validation: Int32Array;
+  /** The held-out fold, used only for the fold's accuracy. */
+  test: Int32Array;
+}
+
+/**
+ * The rows of each fold for repeat `repeat`: held-out fold f (stream `split` of the run seed, shared by all
+ * repeats), and a stratified validation part carved from the other folds with the fold's own seed.
+ */
+export function cvSplits(y: Int32Array, k: number, seed: number | string, repeat: number, valFraction: number): CvSplit[] {
+  const folds = stratifiedKFold(y, k, rngStream(seed, 'split'));
+  return folds.map((held, f) => {
+    const rest = complement(y.length, held);
+    if (!(valFraction > 0)) return { train: rest, validation: new Int32Array(0), test: held };
+    const { kept, held: val } = stratifiedSplit(Int32Array.from(rest, (i) => y[i]), valFraction, rngStream(`${seed}:r${repeat}:f${f}`, 'split'));
+    return { train: Int32Array.from(kept, (i) => rest[i]), validation: Int32Array.from(val, (i) => rest[i]), test: held };
+  });
+}
+
 export async function crossValidate(data: Dataset, o: CvOptions): Promise<CvResult> {
   const k = o.k ?? 5;
   const valFraction = o.valFraction ?? 0.1;
-  const folds = stratifiedKFold(data.y, k, rngStream(o.seed, 'split'));
   const done: FoldResult[] = o.checkpoints?.load<{ folds: FoldResult[] }>('cv')?.folds ?? [];
   const total = o.repeats * k;
   for (let r = 0; r < o.repeats; r++) {
+    const splits = cvSplits(data.y, k, o.seed, r, valFraction);
     for (let f = 0; f < k; f++) {
       if (done.some((d) => d.repeat === r && d.fold === f)) continue;
       o.onEvent?.({ type: 'fold-start', repeat: r, fold: f, repeats: o.repeats, k });
       const seed = `${o.seed}:r${r}:f${f}`;
-      const trainRows = complement(data.y.length, folds[f]);
-      let train = subset(data, trainRows, `${data.id}[fold${f}-train]`);
-      let validation: Dataset | undefined;
-      if (valFraction > 0) {
-        const { kept, held } = stratifiedSplit(train.y, valFraction, rngStream(seed, 'split'));
-        validation = subset(train, held, `${data.id}[fold${f}-val]`);
-        train = subset(train, kept, `${data.id}[fold${f}-train]`);
-      }
-      const heldOut = subset(data, folds[f], `${data.id}[fold${f}-test]`);
+      const sp = splits[f];
+      const train = subset(data, sp.train, `${data.id}[fold${f}-train]`);
+      const validation = sp.validation.length ? subset(data, sp.validation, `${data.id}[fold${f}-val]`) : undefined;
+      const heldOut = subset(data, sp.test, `${data.id}[fold${f}-test]`);
       const { model, head } = o.build(seed);
       const fitOpts: FitOptions = { ...o.fit, seed, head, onEvent: (event) => o.onEvent?.({ type: 'fit', repeat: r, fold: f, event }) };
       if (validation) fitOpts.validation = validation;

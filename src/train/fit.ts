@@ -128,7 +128,7 @@ export function writeWeights(model: LayersModel, values: (Float32Array | Int32Ar
 
 function validateOptions(o: FitOptions, train: Dataset): void {
   const bad = (f: string, why: string) => {
-    throw new Error(`fit: ${f}: ${why}`);
+    throw new TrainingError(`fit: ${f}: ${why}`);
   };
   if (!Number.isInteger(o.epochs) || o.epochs < 0) bad('epochs', `must be a non-negative integer, got ${o.epochs}`);
   if (!Number.isInteger(o.batchSize) || o.batchSize < 1) bad('batchSize', `must be a positive integer, got ${o.batchSize}`);

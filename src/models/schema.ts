@@ -4,18 +4,22 @@
  * architecture itself or an object with an `architecture` field (a genome with extra data).
  */
 import { z } from 'zod';
-import type { Architecture } from '../models/arch.js';
+import type { Architecture } from './arch.js';
+import { validateQuantizer, type QuantizerConfig } from '../quant/config.js';
 
 const pos = z.number().int().min(1);
 const activation = z.enum(['relu', 'tanh', 'sigmoid', 'linear', 'softmax']);
 const init = z.enum(['glorotUniform', 'glorotNormal', 'heNormal', 'heUniform', 'torchDefault', 'zeros']);
 const padding = z.enum(['valid', 'same']);
 const name = z.string().min(1).optional();
-/**
- * A quantizer config (src/quant/quantizers.ts): checked here for its `kind` and a numeric `bits` where one is
- * given; the model builder validates the rest (`validateQuantizer`).
- */
-const quantizer = z.looseObject({ kind: z.string().min(1), bits: z.number().int().min(1).max(32).optional() });
+/** A quantizer config (src/quant/config.ts), checked by `validateQuantizer`; its message lands at the field's path. */
+const quantizer = z.looseObject({ kind: z.string().min(1) }).superRefine((q, ctx) => {
+  try {
+    validateQuantizer(q as QuantizerConfig);
+  } catch (e) {
+    ctx.addIssue({ code: 'custom', message: (e as Error).message });
+  }
+});
 const compression = {
   kernelQuantizer: quantizer.optional(),
   biasQuantizer: quantizer.optional(),
@@ -36,7 +40,7 @@ export const LayerSpecSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('dropout'), rate: z.number().min(0).lt(1), name }),
   z.strictObject({ kind: z.literal('zeropad'), pad: z.number().int().min(0), name }),
   z.strictObject({ kind: z.literal('quantize'), quantizer, name }),
-  z.strictObject({ kind: z.literal('hardtanh'), shift: z.number().optional(), name }),
+  z.strictObject({ kind: z.literal('hardtanh'), shift: z.number(), name }),
 ]);
 
 export const ArchitectureSchema = z.strictObject({
