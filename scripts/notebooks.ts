@@ -19,7 +19,7 @@ import readline from 'node:readline';
 import { spawn, spawnSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import { notebookProfile, PROFILES } from '../src/report/profile.js';
+import { notebookProfile, PROFILES } from '../src/run/profile.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const JUPYTER_DATA = path.join(ROOT, '.jupyter', 'share', 'jupyter');

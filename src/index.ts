@@ -37,7 +37,7 @@ export { toCsv, writeFileAtomic, writeJsonAtomic } from './run/files.js';
 export { renderFigure, renderSvg, svgToPng, figure, figureHtml, labelSpec, historySpec, historyFigure, FigureError, type Figure, type FigureOptions, type FigureLabel, type VegaLiteSpec, type HistoryRow } from './report/figures.js';
 export { THEME, OKABE_ITO, FONT_FAMILY, SEQUENTIAL_SCHEME } from './report/theme.js';
 export { toDataFrame, frameRows, writeTable, readTable, readCsvRows, markdownTable, htmlTable, formatValue, type Table, type Row } from './report/tables.js';
-export { notebookProfile, PROFILES, type Profile } from './report/profile.js';
+export { notebookProfile, PROFILES, type Profile } from './run/profile.js';
 export { esmImport } from './report/esm.js';
 export { writeReport, collectRuns, collectNotebooks, isStandInRun, STAND_IN_MARK, type ReportResult, type ReportRun, type ReportComparison, type NotebookEntry } from './report/report.js';
 

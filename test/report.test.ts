@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { tmpDir } from './helpers/tmp.js';
 import { renderFigure, historyFigure, labelSpec } from '../src/report/figures.js';
 import { toDataFrame, frameRows, writeTable, readTable, readCsvRows, markdownTable, htmlTable } from '../src/report/tables.js';
-import { notebookProfile } from '../src/report/profile.js';
+import { notebookProfile } from '../src/run/profile.js';
 import { isStandInRun } from '../src/report/report.js';
 import { openRun } from '../src/run/rundir.js';
 import { OKABE_ITO } from '../src/report/theme.js';

@@ -1,8 +1,8 @@
 /** Option parsing shared by the commands (node's util.parseArgs): the conventions' common flags. */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { PROFILES, type Profile } from '../run/profile.js';
 
-export const PROFILES = ['smoke', 'quick', 'paper'] as const;
-export type Profile = (typeof PROFILES)[number];
+export { PROFILES, type Profile };
 
 /** Flags every experiment command takes (conventions.md, "Command line"). */
 export const COMMON_OPTIONS = {

@@ -1,11 +1,10 @@
 /**
- * The profile a notebook runs at. `npm run notebooks -- --profile <p>` and reproduce.sh pass it in the
+ * Profiles (conventions.md): smoke, quick, paper. A notebook's profile: `npm run notebooks -- --profile <p>` and reproduce.sh pass it in the
  * environment variable TCK_PROFILE; without it a notebook runs at `smoke` under CI (CI set) and at `quick`
  * otherwise (conventions.md, "Profiles").
  */
-import { PROFILES, type Profile } from '../cli/common.js';
-
-export { PROFILES, type Profile };
+export const PROFILES = ['smoke', 'quick', 'paper'] as const;
+export type Profile = (typeof PROFILES)[number];
 
 function truthy(v: string | undefined): boolean {
   return v !== undefined && v !== '' && v !== '0' && v.toLowerCase() !== 'false';
