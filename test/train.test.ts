@@ -17,10 +17,11 @@ import { summarize, formatSummary } from '../src/models/summary.js';
 import { fit, TrainingError, type FitState } from '../src/train/fit.js';
 import { evaluate } from '../src/train/evaluate.js';
 import { createOptimizer } from '../src/train/optimizers.js';
+import { lossOf, predictedClasses, countCorrect } from '../src/train/batches.js';
 import { learningRateAt } from '../src/train/schedules.js';
 import { crossValidate, summarizeFolds, cvSplits } from '../src/train/cv.js';
 import { encodeCheckpoint, decodeCheckpoint } from '../src/run/checkpoint.js';
-import type { LayersModel, Variable } from '@tensorflow/tfjs';
+import type { LayersModel, Tensor, Variable } from '@tensorflow/tfjs';
 
 before(async () => {
   await initEngine({ backend: 'wasm' });
@@ -41,23 +42,128 @@ function blobs(n: number, d: number, classes: number, seed: number): Dataset {
 const weightsOf = (m: LayersModel) => m.getWeights().map((w) => Array.from(w.dataSync()));
 
 test('Adam and SGD follow the PyTorch update rules (hand-computed steps)', () => {
+  const close = (a: number, b: number) => assert.ok(Math.abs(a - b) < 1e-6, `${a} != ${b}`);
   const w = tf.variable(tf.scalar(1));
   const adam = createOptimizer({ name: 'adam', lr: 0.1 });
-  // f = w^2, g = 2w. Step 1: m_hat = g, v_hat = g^2, so w -= lr * g / (|g| + eps) = 1 - 0.1.
+  // f = w^2-like gradients 2, 1, -0.5. Step 1: m_hat = g, v_hat = g^2, so w -= lr * g / (|g| + eps) = 1 - 0.1.
   adam.apply([w], [tf.scalar(2)], 0.1);
-  assert.ok(Math.abs(w.dataSync()[0] - 0.9) < 1e-6);
+  close(w.dataSync()[0], 0.9);
+  // Step 2: m = 0.18 + 0.1 = 0.28, v = 0.999 * 0.004 + 0.001 = 0.004996; m_hat = 0.28 / 0.19 = 1.473684,
+  // v_hat = 0.004996 / 0.001999 = 2.499250; w = 0.9 - 0.1 * 1.473684 / 1.580902 = 0.806782.
+  adam.apply([w], [tf.scalar(1)], 0.1);
+  close(w.dataSync()[0], 0.806782);
+  // Step 3: m = 0.202, v = 0.005241004; m_hat = 0.745387, v_hat = 1.748750; w = 0.806782 - 0.056366.
+  adam.apply([w], [tf.scalar(-0.5)], 0.1);
+  close(w.dataSync()[0], 0.750416);
   adam.dispose();
   const v = tf.variable(tf.scalar(1));
   const sgd = createOptimizer({ name: 'sgd', lr: 0.1, momentum: 0.9 });
   sgd.apply([v], [tf.scalar(2)], 0.1); // buf = 2, w = 0.8
   sgd.apply([v], [tf.scalar(1.6)], 0.1); // buf = 0.9 * 2 + 1.6 = 3.4, w = 0.46
-  assert.ok(Math.abs(v.dataSync()[0] - 0.46) < 1e-6);
+  close(v.dataSync()[0], 0.46);
   const u = tf.variable(tf.scalar(1));
   const wd = createOptimizer({ name: 'sgd', lr: 0.1, weightDecay: 0.5 });
   wd.apply([u], [tf.scalar(0)], 0.1); // g = 0 + 0.5 * 1, w = 1 - 0.05
-  assert.ok(Math.abs(u.dataSync()[0] - 0.95) < 1e-6);
+  close(u.dataSync()[0], 0.95);
+  const n = tf.variable(tf.scalar(1));
+  const nesterov = createOptimizer({ name: 'sgd', lr: 0.1, momentum: 0.9, nesterov: true });
+  nesterov.apply([n], [tf.scalar(2)], 0.1); // buf = 2, step = 2 + 0.9 * 2 = 3.8, w = 0.62
+  nesterov.apply([n], [tf.scalar(1)], 0.1); // buf = 2.8, step = 1 + 2.52 = 3.52, w = 0.268
+  close(n.dataSync()[0], 0.268);
+  const a = tf.variable(tf.scalar(1));
+  const adamw = createOptimizer({ name: 'adam', lr: 0.1, weightDecay: 0.5, decoupled: true });
+  adamw.apply([a], [tf.scalar(2)], 0.1); // torch.optim.AdamW: w = 1 * (1 - 0.1 * 0.5) - 0.1 = 0.85
+  close(a.dataSync()[0], 0.85);
+  const l2 = tf.variable(tf.scalar(1));
+  const adamL2 = createOptimizer({ name: 'adam', lr: 0.1, weightDecay: 0.5 });
+  adamL2.apply([l2], [tf.scalar(-0.25)], 0.1); // g = -0.25 + 0.5 = 0.25 > 0: the step is -0.1 (sign of g)
+  close(l2.dataSync()[0], 0.9);
   assert.throws(() => createOptimizer({ name: 'adam', lr: -1 }), /optimizer\.lr: must be a positive number/);
-  [w, v, u].forEach((t: Variable) => t.dispose());
+  [v, u, n, a, l2].forEach((t: Variable) => t.dispose());
+  w.dispose();
+});
+
+test('optimizer state: saving after k steps and restoring into a new optimiser continues identically', () => {
+  for (const [cfg, jsMaxSize] of [
+    [{ name: 'adam', lr: 0.01, weightDecay: 0.1 }, Infinity],
+    [{ name: 'adam', lr: 0.01, weightDecay: 0.1 }, 0],
+    [{ name: 'sgd', lr: 0.05, momentum: 0.9 }, Infinity],
+    [{ name: 'sgd', lr: 0.05, momentum: 0.9 }, 0],
+  ] as const) {
+    const grads = (k: number) => [tf.tensor2d([[Math.sin(k), 0.5], [-1, k / 10]]), tf.tensor1d([k % 3, -0.25])];
+    const make = () => [tf.variable(tf.tensor2d([[0.1, -0.2], [0.3, 0.4]])), tf.variable(tf.tensor1d([0, 1]))];
+    const straight = make();
+    const o1 = createOptimizer(cfg, jsMaxSize);
+    for (let k = 0; k < 6; k++) o1.apply(straight, grads(k), cfg.lr);
+    const split = make();
+    const o2 = createOptimizer(cfg, jsMaxSize);
+    for (let k = 0; k < 3; k++) o2.apply(split, grads(k), cfg.lr);
+    const saved = o2.getState();
+    const o3 = createOptimizer(cfg, jsMaxSize);
+    o3.setState(saved, split);
+    for (let k = 3; k < 6; k++) o3.apply(split, grads(k), cfg.lr);
+    assert.deepEqual(split.map((t) => Array.from(t.dataSync())), straight.map((t) => Array.from(t.dataSync())), cfg.name);
+    if (cfg.name === 'adam') assert.throws(() => createOptimizer({ name: 'sgd', lr: 1 }).setState(saved, split), /state is for adam, not sgd/);
+    [...straight, ...split].forEach((t) => t.dispose());
+    [o1, o2, o3].forEach((o) => o.dispose());
+  }
+});
+
+test('optimizer updates: the JavaScript loop and the tfjs ops give the same bits (every rule and option)', () => {
+  const configs = [
+    { name: 'adam', lr: 1e-3 },
+    { name: 'adam', lr: 3e-3, weightDecay: 1e-2 },
+    { name: 'adam', lr: 3e-3, weightDecay: 1e-2, decoupled: true, beta1: 0.8, epsilon: 1e-6 },
+    { name: 'sgd', lr: 0.05 },
+    { name: 'sgd', lr: 0.05, momentum: 0.9, weightDecay: 5e-4 },
+    { name: 'sgd', lr: 0.05, momentum: 0.9, nesterov: true, weightDecay: 5e-4, decoupled: true },
+  ] as const;
+  const rng = rngStream(7, 'optimizer-forms');
+  const values = (n: number, scale: number) => Float32Array.from({ length: n }, () => rng.normal() * scale * 10 ** -rng.int(8));
+  for (const cfg of configs) {
+    const start = [values(30, 0.1), values(7, 0.1)];
+    const shapes = [[5, 6], [7]];
+    const steps = Array.from({ length: 4 }, () => [values(30, 1), values(7, 1)]);
+    const run = (jsMaxSize: number) => {
+      const vars = start.map((a, i) => tf.variable(tf.tensor(a, shapes[i])));
+      const o = createOptimizer(cfg, jsMaxSize);
+      for (const [k, gs] of steps.entries()) {
+        const g = gs.map((a, i) => tf.tensor(a, shapes[i]));
+        o.apply(vars, g, cfg.lr * (1 + k / 10));
+        g.forEach((t) => t.dispose());
+      }
+      const out = { weights: vars.map((v) => Array.from(v.dataSync())), state: o.getState() };
+      vars.forEach((v) => v.dispose());
+      o.dispose();
+      return out;
+    };
+    const loop = run(Infinity);
+    const ops = run(0);
+    assert.deepEqual(loop.weights, ops.weights, `${JSON.stringify(cfg)}: weights`);
+    assert.deepEqual(loop.state, ops.state, `${JSON.stringify(cfg)}: state`);
+    assert.notDeepEqual(loop.weights, start.map((a) => Array.from(a)), 'the weights moved');
+  }
+});
+
+test('lossOf: the values and gradients of tf.losses softmax and sigmoid cross-entropy; predicted classes as argMax', () => {
+  const logits = tf.tensor2d([[2, -1, 0.5], [0.1, 0.1, -3], [-2, 4, 4], [30, -30, 0]]);
+  const labels = Int32Array.from([0, 2, 1, 1]);
+  const onehot = tf.oneHot(tf.tensor1d(labels, 'int32'), 3).toFloat();
+  // Softmax: the same ops in the same order as tf.losses, so the same bits.
+  const kit = tf.grad((x: Tensor) => lossOf('softmax', onehot, x))(logits);
+  const ref = tf.grad((x: Tensor) => tf.losses.softmaxCrossEntropy(onehot, x) as Tensor)(logits);
+  assert.equal(lossOf('softmax', onehot, logits).dataSync()[0], (tf.losses.softmaxCrossEntropy(onehot, logits) as Tensor).dataSync()[0]);
+  assert.deepEqual(Array.from(kit.dataSync()), Array.from(ref.dataSync()));
+  const z = tf.tensor2d([[-3], [0.2], [40], [-40]]);
+  const t = tf.tensor2d([[0], [1], [0], [0]]);
+  assert.ok(Math.abs(lossOf('sigmoid', t, z).dataSync()[0] - (tf.losses.sigmoidCrossEntropy(t, z) as Tensor).dataSync()[0]) < 1e-5);
+  const kz = tf.grad((x: Tensor) => lossOf('sigmoid', t, x))(z).dataSync();
+  const rz = tf.grad((x: Tensor) => tf.losses.sigmoidCrossEntropy(t, x) as Tensor)(z).dataSync();
+  kz.forEach((g, i) => assert.ok(Math.abs(g - rz[i]) < 1e-6, `sigmoid grad ${i}`));
+  // Ties go to the first maximum, as tf.argMax: row 2 predicts 1.
+  assert.deepEqual(Array.from(predictedClasses('softmax', logits.dataSync(), 4)), Array.from(tf.argMax(logits, 1).dataSync()));
+  assert.equal(countCorrect('softmax', logits.dataSync(), labels), 2); // rows 0 and 2
+  assert.deepEqual(Array.from(predictedClasses('sigmoid', z.dataSync(), 4)), [0, 1, 1, 0]);
 });
 
 test('cosine annealing with warm restarts and step decay', () => {

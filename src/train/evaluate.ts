@@ -3,7 +3,7 @@ import { tf } from '../engine/backend.js';
 import type { LayersModel, Tensor } from '@tensorflow/tfjs';
 import type { Dataset } from '../data/types.js';
 import type { Head } from '../models/arch.js';
-import { makeBatch, disposeBatch, lossOf, predictedClass } from './batches.js';
+import { makeBatch, disposeBatch, lossOf, countCorrect, predictedClasses } from './batches.js';
 
 export interface Evaluation {
   loss: number;
@@ -26,14 +26,14 @@ export function evaluate(model: LayersModel, ds: Dataset, head: Head, batchSize 
   for (let s = 0; s < n; s += batchSize) {
     const e = Math.min(n, s + batchSize);
     const b = makeBatch(ds, null, s, e, head, k);
-    const [l, c] = tf.tidy(() => {
+    const [l, logits] = tf.tidy(() => {
       const logits = model.apply(b.x, { training: false }) as Tensor;
-      return [lossOf(head, b.target, logits), tf.sum(tf.cast(tf.equal(predictedClass(head, logits), b.labels), 'int32'))];
+      return [lossOf(head, b.target, logits), logits];
     });
     lossSum += (l.dataSync()[0] as number) * (e - s);
-    correct += c.dataSync()[0] as number;
+    correct += countCorrect(head, logits.dataSync(), b.labels);
     l.dispose();
-    c.dispose();
+    logits.dispose();
     disposeBatch(b);
   }
   return { loss: lossSum / n, accuracy: correct / n, n };
@@ -47,9 +47,9 @@ export function predictClasses(model: LayersModel, ds: Dataset, head: Head, batc
   for (let s = 0; s < n; s += batchSize) {
     const e = Math.min(n, s + batchSize);
     const b = makeBatch(ds, null, s, e, head, k);
-    const p = tf.tidy(() => predictedClass(head, model.apply(b.x, { training: false }) as Tensor));
-    out.set(p.dataSync() as Int32Array, s);
-    p.dispose();
+    const logits = tf.tidy(() => model.apply(b.x, { training: false }) as Tensor);
+    out.set(predictedClasses(head, logits.dataSync(), e - s), s);
+    logits.dispose();
     disposeBatch(b);
   }
   return out;

@@ -12,7 +12,7 @@ import type { Dataset } from '../data/types.js';
 import type { Head } from '../models/arch.js';
 import { createOptimizer, type OptimizerConfig, type OptimizerState } from './optimizers.js';
 import { learningRateAt, type ScheduleConfig } from './schedules.js';
-import { makeBatch, disposeBatch, lossOf, predictedClass } from './batches.js';
+import { makeBatch, disposeBatch, lossOf, countCorrect } from './batches.js';
 import { evaluate } from './evaluate.js';
 
 export interface EarlyStoppingConfig {
@@ -185,21 +185,20 @@ export async function fit(model: LayersModel, train: Dataset, o: FitOptions): Pr
         const info: StepInfo = { epoch, batch: b, batches, step: epoch * batches + b, totalSteps: o.epochs * batches };
         o.hooks?.beforeStep?.(info);
         const batch = makeBatch(train, order, s, e, o.head, classes);
-        const [loss, hits] = withSeededMathRandom(dropout, () => {
-          let hitsT: Tensor | null = null;
+        const [loss, logits] = withSeededMathRandom(dropout, () => {
+          let logitsT: Tensor | null = null;
           const { value, grads } = tf.variableGrads(() => {
-            const logits = model.apply(batch.x, { training: true }) as Tensor;
-            hitsT = tf.keep(tf.sum(tf.cast(tf.equal(predictedClass(o.head, logits), batch.labels), 'int32')));
-            return lossOf(o.head, batch.target, logits) as never;
+            logitsT = tf.keep(model.apply(batch.x, { training: true }) as Tensor);
+            return lossOf(o.head, batch.target, logitsT) as never;
           }, vars);
           optimizer.apply(vars, vars.map((v) => grads[v.name]), lr);
           Object.values(grads).forEach((g) => g.dispose());
-          return [value, hitsT as unknown as Tensor];
+          return [value, logitsT as unknown as Tensor];
         });
         const lossValue = loss.dataSync()[0] as number;
-        correct += hits.dataSync()[0] as number;
+        correct += countCorrect(o.head, logits.dataSync(), batch.labels);
         loss.dispose();
-        hits.dispose();
+        logits.dispose();
         disposeBatch(batch);
         o.hooks?.afterStep?.(info);
         if (!Number.isFinite(lossValue)) {
