@@ -29,7 +29,7 @@ export { learningRateAt, type ScheduleConfig } from './train/schedules.js';
 export { crossValidate, summarizeFolds, type CvOptions, type CvResult, type FoldResult } from './train/cv.js';
 
 export { openRun, defaultRunDir, resultsDir, type Run, type RunOptions, type ComparisonRow } from './run/rundir.js';
-export { checkpointDir, encodeCheckpoint, decodeCheckpoint, type CheckpointDir } from './run/checkpoint.js';
+export { checkpointDir, encodeCheckpoint, decodeCheckpoint, CheckpointError, type CheckpointDir } from './run/checkpoint.js';
 export { createProgress, formatDuration, type Progress } from './run/progress.js';
 export { kitVersion, gitInfo, type Provenance } from './run/provenance.js';
 export { toCsv, writeFileAtomic, writeJsonAtomic } from './run/files.js';

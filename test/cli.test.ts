@@ -39,6 +39,19 @@ test('tck train --json writes a run directory and ends with one JSON summary; a 
   assert.match(b.stderr, /resuming after epoch 2/);
   assert.equal(b.json!.testAccuracy, a.json!.testAccuracy);
 
+  // A corrupt checkpoint is named, with what to do, and without a stack trace; --fresh starts over.
+  const ckpt = path.join(out, 'checkpoint', 'fit.ckpt');
+  fs.writeFileSync(ckpt, fs.readFileSync(ckpt).subarray(0, 40));
+  const broken = tck(args);
+  assert.equal(broken.code, 1);
+  assert.ok(broken.stderr.includes(`${ckpt}: `), broken.stderr);
+  assert.match(broken.stderr, /corrupt checkpoint header|truncated checkpoint/);
+  assert.match(broken.stderr, /--fresh/);
+  assert.doesNotMatch(broken.stderr, /^\s+at /m);
+  const fresh = tck([...args, '--fresh']);
+  assert.equal(fresh.code, 0, fresh.stderr);
+  assert.equal(fresh.json!.testAccuracy, a.json!.testAccuracy);
+
   const c = tck([...args.slice(0, -1).map((x) => (x === '3' ? '4' : x)), '--json']);
   assert.equal(c.code, 1);
   assert.match(c.stderr, /different config \(first difference at "seed"\)/);

@@ -24,7 +24,7 @@ function usage(): string {
 }
 
 /** Known error classes carry a located message already; anything else is a bug worth a stack trace. */
-const EXPECTED = new Set(['UsageError', 'ConfigError', 'DataError', 'ArchitectureError', 'TrainingError', 'RunDirError']);
+const EXPECTED = new Set(['UsageError', 'ConfigError', 'DataError', 'ArchitectureError', 'TrainingError', 'RunDirError', 'CheckpointError']);
 
 export async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;

@@ -49,28 +49,42 @@ export function encodeCheckpoint(value: unknown): Uint8Array {
   return Buffer.concat([pre, head, ...chunks]);
 }
 
+/** A checkpoint file that cannot be read: names the file and what to do. */
+export class CheckpointError extends Error {
+  constructor(where: string, what: string) {
+    super(`${where}: ${what}. Delete the file to redo that part, or rerun with --fresh to start the run over.`);
+    this.name = 'CheckpointError';
+  }
+}
+
 /** Parses a checkpoint; `where` names the file in errors. */
 export function decodeCheckpoint<T>(buf: Uint8Array, where: string): T {
   const b = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
-  if (b.length < 8 || b.toString('ascii', 0, 4) !== MAGIC) throw new Error(`${where}: not a kit checkpoint (bad magic)`);
+  if (b.length < 8 || b.toString('ascii', 0, 4) !== MAGIC) throw new CheckpointError(where, 'not a kit checkpoint (bad magic)');
   const len = b.readUInt32LE(4);
-  if (8 + len > b.length) throw new Error(`${where}: truncated checkpoint header`);
+  if (8 + len > b.length) throw new CheckpointError(where, 'truncated checkpoint header');
   const payloadStart = 8 + len;
   const payload = b.subarray(payloadStart);
   // Copy the payload into an aligned buffer so typed-array views are valid.
   const aligned = new Uint8Array(payload.length);
   aligned.set(payload);
-  return JSON.parse(b.toString('utf8', 8, payloadStart), (_k, v) => {
+  const reviver = (_k: string, v: { $num?: unknown; $ta?: unknown; o: number; n: number }) => {
     if (v && typeof v === 'object' && typeof v.$num === 'string') return Number(v.$num);
     if (v && typeof v === 'object' && typeof v.$ta === 'string') {
       const C = KINDS[v.$ta];
-      if (!C) throw new Error(`${where}: unknown array kind ${v.$ta}`);
+      if (!C) throw new CheckpointError(where, `unknown array kind ${v.$ta}`);
       const bytes = v.n * (C as unknown as { BYTES_PER_ELEMENT: number }).BYTES_PER_ELEMENT;
-      if (v.o + bytes > aligned.length) throw new Error(`${where}: truncated checkpoint payload`);
+      if (!(v.o >= 0 && v.n >= 0 && v.o + bytes <= aligned.length)) throw new CheckpointError(where, 'truncated checkpoint payload');
       return new C(aligned.buffer, v.o, v.n).slice();
     }
     return v;
-  }) as T;
+  };
+  try {
+    return JSON.parse(b.toString('utf8', 8, payloadStart), reviver) as T;
+  } catch (e) {
+    if (e instanceof CheckpointError) throw e;
+    throw new CheckpointError(where, `corrupt checkpoint header (${(e as Error).message})`);
+  }
 }
 
 /** A directory of named checkpoints. */
