@@ -75,17 +75,50 @@ test('a bad config file is reported field by field with its path', (t) => {
   assert.match(s.stderr, /bad\.json: not valid JSON/);
 });
 
-test('usage errors exit 2; unknown datasets and models name the known ones', (t) => {
+test('usage errors exit 2; unknown datasets and models name the known ones; nothing is left in results', (t) => {
   const u = tck(['train', '--epoch', '3']);
   assert.equal(u.code, 2);
-  assert.match(u.stderr, /--epoch/);
+  assert.match(u.stderr, /unknown option --epoch; did you mean --epochs\? \(see tck train --help\)/);
   const d = tck(['train', '--dataset', 'imagenet', '--out', path.join(tmpDir(t), 'x')]);
   assert.equal(d.code, 1);
-  assert.match(d.stderr, /dataset: unknown dataset view; known: mnist, mnist32/);
+  assert.match(d.stderr, /dataset \(--dataset\): unknown dataset view; known: mnist, mnist32/);
   const m = tck(['train', '--model', 'lenet5-32', '--dataset', 'mnist', '--epochs', '1', '--out', path.join(tmpDir(t), 'y')]);
   assert.equal(m.code, 1);
   assert.match(m.stderr, /expects inputs of shape \[32,32,1\].*use --dataset mnist32/);
+  // Wrong inputs fail before a run directory exists: no failed runs in results/ or in the report.
+  const typo = path.join(tmpDir(t), 'typo');
+  const n = tck(['train', '--model', 'lenet55', '--dataset', 'mnist', '--out', typo]);
+  assert.equal(n.code, 1);
+  assert.match(n.stderr, /lenet55.*unknown model; built-in models are lenet5/);
+  assert.equal(fs.existsSync(typo), false);
+  assert.equal(fs.existsSync(path.join(tmpDir(t), 'y')), false);
+  // Options that do not apply are errors, not silently ignored.
+  const mom = tck(['train', '--model', 'lenet5', '--dataset', 'mnist', '--momentum', '0.9']);
+  assert.equal(mom.code, 1);
+  assert.match(mom.stderr, /optimizer\.momentum \(--momentum\): applies to sgd only, but the optimizer is adam/);
+  const pos = tck(['estimate', '--model', 'lenet5', '--weight-bits', '8', '4', '4']);
+  assert.equal(pos.code, 2);
+  assert.match(pos.stderr, /unexpected arguments "4" "4" \(a list is written with commas and no spaces/);
+  assert.equal(tck(['estimate', '--model', 'lenet5', '--preset', 'x']).code, 2);
+  assert.match(tck(['report', 'extra']).stderr, /unexpected argument "extra"/);
+  assert.match(tck(['bench', '--only', 'lenet6-train']).stderr, /--only: unknown workload lenet6-train; known: lenet5-train/);
+  const off = tck(['data', 'fetch', 'cifar10', '--offline']);
+  assert.equal(off.code, 2);
+  assert.match(off.stderr, /cifar10 cannot be obtained offline/);
   assert.equal(tck(['frobnicate']).code, 2);
+});
+
+test('--profile labels a preset\'s own settings: alone it is an error, with changed settings the run is custom', (t) => {
+  const alone = tck(['train', '--model', 'lenet5', '--dataset', 'mnist', '--profile', 'smoke']);
+  assert.equal(alone.code, 2);
+  assert.match(alone.stderr, /--profile: only with --preset/);
+  const out = path.join(tmpDir(t), 'p');
+  const r = tck(['train', '--preset', 'lenet5-mnist', '--profile', 'smoke', '--subset', '300', '--seed', '2', '--out', out, '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /subset differs from preset lenet5-mnist, so the run is labelled custom/);
+  assert.equal(r.json!.profile, 'custom');
+  assert.equal(r.json!.trainSamples, 300);
+  assert.equal(JSON.parse(fs.readFileSync(path.join(out, 'provenance.json'), 'utf8')).profile, 'custom');
 });
 
 test('tck data list --json and verify', () => {
@@ -125,11 +158,18 @@ test('TCK_BACKEND chooses the backend of tck train; a failed rerun keeps the fin
   assert.equal(a.code, 0, a.stderr);
   assert.equal(a.json!.backend, 'cpu');
   assert.equal(JSON.parse(fs.readFileSync(path.join(out, 'config.json'), 'utf8')).backend, 'cpu');
-  // Same config, but the dataset is not where the rerun looks: it fails, the finished run stays finished.
+  // Same config, but the dataset is not where the rerun looks: it fails before touching the run directory.
+  const provenance = () => JSON.parse(fs.readFileSync(path.join(out, 'provenance.json'), 'utf8'));
+  const before = provenance();
   const b = tck(args, { TCK_BACKEND: 'cpu', TCK_DATA_DIR: tmpDir(t) });
   assert.equal(b.code, 1);
   assert.match(b.stderr, /file breast_cancer\.csv is missing/);
-  const prov = JSON.parse(fs.readFileSync(path.join(out, 'provenance.json'), 'utf8'));
+  assert.deepEqual(provenance(), before);
+  // A rerun that fails inside the run (here its checkpoint is damaged): the finished run stays finished.
+  fs.writeFileSync(path.join(out, 'checkpoint', 'fit.ckpt'), 'TCK1');
+  const c = tck(args, { TCK_BACKEND: 'cpu' });
+  assert.equal(c.code, 1);
+  const prov = provenance();
   assert.equal(prov.status, 'finished');
   assert.equal(prov.lastAttempt.status, 'failed');
   assert.equal(tck(['train', '--epochs', '1', '--out', path.join(tmpDir(t), 'x')], { TCK_BACKEND: 'gpu' }).code, 1);

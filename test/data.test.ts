@@ -13,7 +13,7 @@ import { getEntry, loadDataset, REGISTRY } from '../src/data/registry.js';
 import { importArchive, resolveFiles, type SourceSet } from '../src/data/sources.js';
 import { hashBuffer } from '../src/data/checksum.js';
 import { DataError, type Dataset } from '../src/data/types.js';
-import { stratifiedKFold, stratifiedSplit, miniSubset, filterClasses, classCounts, complement, concat } from '../src/data/split.js';
+import { stratifiedKFold, stratifiedSplit, miniSubset, filterClasses, classCounts, complement, concat, allocate } from '../src/data/split.js';
 import { fitRobustScaler, applyScaler, l2NormalizeRows, padImages, resizeBilinear, normalizeChannels, oneHot } from '../src/data/preprocess.js';
 import { loadView } from '../src/data/views.js';
 import { rngStream } from '../src/engine/random.js';
@@ -185,6 +185,12 @@ test('stratified split, mini subsets and class filters', () => {
   const uneven = miniSubset(toy(100, [0, 1, 2]), 10, 'stratified', rngStream(1, 'data'));
   assert.equal(uneven.y.length, 10);
   assert.deepEqual(classCounts(uneven), [4, 3, 3]);
+  // Shortfalls of several rows too: MNIST's training class counts, n = 7, 100, 500, 2000 (largest remainder
+  // by hand for n = 7: quotas 0.69 0.79 0.70 0.72 0.68 0.63 0.69 0.73 0.68 0.69, all floors 0, the seven
+  // largest fractions are classes 1, 7, 3, 2, 9, 0, 6).
+  const mnistCounts = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949];
+  assert.deepEqual(allocate(mnistCounts, 7), [1, 1, 1, 1, 0, 0, 1, 1, 0, 1]);
+  for (const n of [7, 100, 500, 2000, 59999]) assert.equal(allocate(mnistCounts, n).reduce((a, b) => a + b, 0), n, `n = ${n}`);
   const three = toy(9, [0, 1, 2]);
   const f = filterClasses(three, ['c2', 'c0']);
   assert.deepEqual(f.classNames, ['c2', 'c0']);

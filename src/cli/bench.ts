@@ -9,12 +9,13 @@ import { initEngine } from '../engine/backend.js';
 import { runBench, BENCH_WORKLOADS, type BenchResult } from '../engine/bench.js';
 import { KIT_ROOT } from '../data/paths.js';
 import { openRun } from '../run/rundir.js';
-import { COMMON_OPTIONS, parse, intFlag, numFlag, printJson } from './common.js';
+import { COMMON_OPTIONS, parse, intFlag, numFlag, printJson, UsageError } from './common.js';
 
 const HELP = `tck bench: samples per second of the kit's reference workloads on the active backend
 
   tck bench [--json] [--backend auto|tensorflow|wasm|cpu] [--repeats 5] [--min-seconds 1]
             [--only ${BENCH_WORKLOADS.join(',')}] [--python /usr/bin/python3] [--no-torch]
+            [--out dir (default results/bench-<backend>-custom)] [--fresh]
 
 Workloads: lenet5-train (LeNet-5 32x32, batch 50, Adam), lenet5-infer (batch 1000),
 mlp-train (MLP 21-32-16-10, batch 32). Medians of repeated runs. With --json the last
@@ -41,7 +42,11 @@ function torchPeer(python: string, threads: number, repeats: number, minSeconds:
 
 export async function benchCommand(argv: string[]): Promise<number> {
   const { values: v } = parse('bench', argv, {
-    ...COMMON_OPTIONS,
+    backend: COMMON_OPTIONS.backend,
+    out: COMMON_OPTIONS.out,
+    fresh: COMMON_OPTIONS.fresh,
+    json: COMMON_OPTIONS.json,
+    help: COMMON_OPTIONS.help,
     repeats: { type: 'string' },
     'min-seconds': { type: 'string' },
     only: { type: 'string' },
@@ -54,7 +59,10 @@ export async function benchCommand(argv: string[]): Promise<number> {
   }
   const repeats = intFlag(v.repeats, 'repeats', 1) ?? 5;
   const minSeconds = numFlag(v['min-seconds'], 'min-seconds') ?? 1;
-  const only = v.only ? v.only.split(',') : [...BENCH_WORKLOADS];
+  if (!(minSeconds > 0)) throw new UsageError(`--min-seconds: expected a number > 0, got ${minSeconds}`);
+  const only = v.only ? v.only.split(',').map((x) => x.trim()) : [...BENCH_WORKLOADS];
+  const unknown = only.filter((x) => !(BENCH_WORKLOADS as readonly string[]).includes(x));
+  if (unknown.length) throw new UsageError(`--only: unknown workload ${unknown.join(', ')}; known: ${BENCH_WORKLOADS.join(', ')}`);
   const engine = await initEngine({ backend: v.backend });
   const say = (s: string) => process.stderr.write(s + '\n');
   say(`tck bench on ${engine.backend} (tfjs ${engine.tfjsVersion}, ${engine.cpu}, ${engine.cores} cores); median of ${repeats} runs of >= ${minSeconds}s`);

@@ -28,12 +28,47 @@ export class UsageError extends Error {
 
 type Values<O> = { [K in keyof O]?: O[K] extends { type: 'boolean' } ? boolean : string };
 
-export function parse<O extends NonNullable<ParseArgsConfig['options']>>(command: string, argv: string[], options: O): { values: Values<O>; positionals: string[] } {
-  try {
-    return parseArgs({ args: argv, options, allowPositionals: true, strict: true }) as unknown as { values: Values<O>; positionals: string[] };
-  } catch (e) {
-    throw new UsageError(`${(e as Error).message} (see tck ${command} --help)`);
+/** Edit distance, for "did you mean" hints on mistyped flags. */
+function distance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = cur;
   }
+  return prev[b.length];
+}
+
+/**
+ * Parses `argv` strictly: unknown flags, missing flag values and more positional arguments than the command
+ * takes (`maxPositionals`, default none) are usage errors that name the flag and point to --help.
+ */
+export function parse<O extends NonNullable<ParseArgsConfig['options']>>(
+  command: string,
+  argv: string[],
+  options: O,
+  maxPositionals = 0,
+): { values: Values<O>; positionals: string[] } {
+  let r: { values: Values<O>; positionals: string[] };
+  try {
+    r = parseArgs({ args: argv, options, allowPositionals: true, strict: true }) as unknown as typeof r;
+  } catch (e) {
+    const err = e as Error & { code?: string };
+    const flag = /'(-[^']*)'/.exec(err.message)?.[1];
+    if (err.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && flag) {
+      const name = flag.replace(/^-+/, '');
+      const near = Object.keys(options).filter((k) => distance(k, name) <= 2 || k.startsWith(name));
+      const hint = near.length ? `; did you mean ${near.map((k) => `--${k}`).join(' or ')}?` : '';
+      throw new UsageError(`unknown option ${flag}${hint} (see tck ${command} --help)`);
+    }
+    throw new UsageError(`${err.message} (see tck ${command} --help)`);
+  }
+  if (r.positionals.length > maxPositionals) {
+    const extra = r.positionals.slice(maxPositionals);
+    const hint = extra.every((x) => /^[\d.,]+$/.test(x)) ? 'a list is written with commas and no spaces, e.g. --weight-bits 8,4,4; ' : '';
+    throw new UsageError(`unexpected argument${extra.length > 1 ? 's' : ''} ${extra.map((x) => JSON.stringify(x)).join(' ')} (${hint}see tck ${command} --help)`);
+  }
+  return r;
 }
 
 export function intFlag(v: string | undefined, name: string, min = 0): number | undefined {

@@ -23,12 +23,16 @@ function valueAt(root: unknown, path: PropertyKey[]): unknown {
   return v;
 }
 
-/** Validates `value` against `schema`; throws a `ConfigError` listing each bad field with its path. */
-export function validateConfig<S extends z.ZodType>(schema: S, value: unknown, where: string): z.infer<S> {
+/**
+ * Validates `value` against `schema`; throws a `ConfigError` listing each bad field with its path, and with
+ * the command-line flag that sets it where `flagOf` names one (`optimizer.lr (--lr): ...`).
+ */
+export function validateConfig<S extends z.ZodType>(schema: S, value: unknown, where: string, flagOf: Record<string, string> = {}): z.infer<S> {
   const r = schema.safeParse(value);
   if (r.success) return r.data;
   const lines = r.error.issues.map((i) => {
-    const path = i.path.length ? i.path.map(String).join('.') : '(top level)';
+    const dotted = i.path.map(String).join('.');
+    const path = i.path.length ? `${dotted}${flagOf[dotted] ? ` (${flagOf[dotted]})` : ''}` : '(top level)';
     const got = i.code === 'unrecognized_keys' || i.code === 'custom' ? '' : `, got ${describe(valueAt(value, i.path))}`;
     return `  ${path}: ${i.message}${got}`;
   });
@@ -43,7 +47,14 @@ export function readConfigFile(file: string): unknown {
   try {
     return JSON.parse(text);
   } catch (e) {
-    throw new ConfigError(`${file}: not valid JSON: ${(e as Error).message}`);
+    // V8 reports a character position; people read lines and columns.
+    const msg = (e as Error).message;
+    const pos = Number(/at position (\d+)/.exec(msg)?.[1] ?? NaN);
+    const at = Number.isFinite(pos) ? (() => {
+      const before = text.slice(0, pos).split('\n');
+      return ` (line ${before.length}, column ${before.at(-1)!.length + 1})`;
+    })() : text.trim() === '' ? ' (the file is empty)' : '';
+    throw new ConfigError(`${file}: not valid JSON${at}: ${msg}`);
   }
 }
 

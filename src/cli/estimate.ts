@@ -5,7 +5,7 @@
  *   tck estimate --model lenet5 --weight-bits 8,4,4,4,8 --act-bits 8
  *   tck estimate --model genome.json --weight-bits 4
  *
- * Writes results/estimate-<model>-custom/ (or --out): estimate.json, layers.csv and comparison.csv (the seed
+ * Writes results/estimate-<model>[-<hash>]-<profile>/ (or --out): estimate.json, layers.csv and comparison.csv (the seed
  * tables' numbers beside the kit's when the model is one they describe).
  */
 import fs from 'node:fs';
@@ -51,7 +51,9 @@ Options:
   --activation <list>    seed-000 activation per layer: none, relu, binary, binary-reste (default from the model)
   --config <file.json>   the same fields as JSON (model, weightBits, biasBits, actBits, inputBits, compression,
                          activation); flags override it
-  --out <dir>            run directory (default results/estimate-<model>-custom)
+  --profile <p>          smoke | quick | paper: only labels the run (reproduce.sh passes its own); default custom
+  --out <dir>            run directory (default results/estimate-<model>[-<hash of the bit widths>]-<profile>;
+                         the hash is added when any bit width or mode is given)
   --fresh                delete the run directory first (an estimate rewrites its own files anyway)
   --json                 end with one JSON line on stdout
 `;
@@ -106,7 +108,13 @@ function resolve(argv: string[]) {
     'input-bits': { type: 'string' },
     compression: { type: 'string' },
     activation: { type: 'string' },
-    ...COMMON_OPTIONS,
+    // The conventions' flags that apply to a pure computation; no presets, seeds or backends.
+    profile: COMMON_OPTIONS.profile,
+    config: COMMON_OPTIONS.config,
+    out: COMMON_OPTIONS.out,
+    fresh: COMMON_OPTIONS.fresh,
+    json: COMMON_OPTIONS.json,
+    help: COMMON_OPTIONS.help,
   });
   if (v.help) return null;
   const file = v.config ? validateConfig(EstimateConfigSchema.partial(), readConfigFile(v.config), v.config) : {};

@@ -75,12 +75,37 @@ export const TrainConfigSchema = z
   })
   .strict()
   .superRefine((c, ctx) => {
+    const onlyFor = (field: keyof TrainConfigOptimizer, name: 'adam' | 'sgd') => {
+      if (c.optimizer[field] !== undefined && c.optimizer.name !== name) {
+        ctx.addIssue({ code: 'custom', path: ['optimizer', field], message: `applies to ${name} only, but the optimizer is ${c.optimizer.name}` });
+      }
+    };
+    (['momentum', 'nesterov'] as const).forEach((f) => onlyFor(f, 'sgd'));
+    (['beta1', 'beta2', 'epsilon'] as const).forEach((f) => onlyFor(f, 'adam'));
     if (c.earlyStopping && (c.earlyStopping.monitor ?? 'val_loss') === 'val_loss' && !(c.valFraction > 0)) {
       ctx.addIssue({ code: 'custom', path: ['earlyStopping', 'monitor'], message: 'val_loss needs a validation set: set valFraction (--val-fraction) > 0, or monitor "loss"' });
     }
   });
 
 export type TrainConfig = z.infer<typeof TrainConfigSchema>;
+type TrainConfigOptimizer = TrainConfig['optimizer'];
+
+/** The flag that sets each config field, for error messages. */
+const FLAG_OF: Record<string, string> = {
+  model: '--model',
+  dataset: '--dataset',
+  epochs: '--epochs',
+  batchSize: '--batch-size',
+  'optimizer.name': '--optimizer',
+  'optimizer.lr': '--lr',
+  'optimizer.momentum': '--momentum',
+  'optimizer.weightDecay': '--weight-decay',
+  'subset.n': '--subset',
+  valFraction: '--val-fraction',
+  'earlyStopping.patience': '--patience',
+  seed: '--seed',
+  backend: '--backend',
+};
 
 const BASE: TrainConfig = {
   model: 'lenet5',
@@ -130,12 +155,15 @@ Options:
   --val-fraction <f>    hold out this fraction of the training data for validation
   --patience <n>        early stopping on validation loss (needs --val-fraction)
   --preset <name>       ${Object.keys(TRAIN_PRESETS).join(', ')}
-  --profile <p>         smoke | quick | paper (with --preset; default quick)
+  --profile <p>         smoke | quick | paper (with --preset; default quick). Flags or a config file that
+                        change the preset's settings (other than --seed and --backend) label the run "custom"
   --config <file.json>  a config file (validated; see TrainConfigSchema)
   --seed <n>            run seed (default 1)   --backend auto|tensorflow|wasm|cpu
-  --out <dir>           run directory (default results/train-<preset>-<profile>)
+  --out <dir>           run directory (default results/train-<preset>-<profile>; without --preset,
+                        results/train-<model>-<dataset>-custom)
   --fresh               start over instead of resuming
   --json                end with one JSON line on stdout
+  --quiet               no progress output on stderr
 `;
 
 function resolveConfig(argv: string[]) {
@@ -164,7 +192,8 @@ function resolveConfig(argv: string[]) {
     profile = profileFlag(v.profile, 'quick');
     presetLayers = [p.config, p.profiles[profile]];
   } else {
-    profile = v.profile ? profileFlag(v.profile, 'quick') : 'custom';
+    if (v.profile) throw new UsageError(`--profile: only with --preset (a profile is a preset's setting); known presets: ${Object.keys(TRAIN_PRESETS).join(', ')}`);
+    profile = 'custom';
   }
   const file = v.config ? readConfigFile(v.config) : undefined;
   const subsetN = intFlag(v.subset, 'subset', 1);
@@ -196,12 +225,29 @@ function resolveConfig(argv: string[]) {
     throw new ConfigError(`${v.config}: (top level): expected a JSON object, got ${Array.isArray(file) ? 'an array' : JSON.stringify(file)}`);
   }
   const merged = merge<TrainConfig>(base, ...presetLayers, file, stripUndefined(flags));
-  const config = validateConfig(TrainConfigSchema, merged, v.config ?? (process.env.TCK_BACKEND ? 'train config (backend may come from TCK_BACKEND)' : 'train config'));
+  // Errors in values that came from flags name the flag as well as the field.
+  const given = new Set<string>();
+  const collect = (o: unknown, prefix: string): void => {
+    if (o && typeof o === 'object' && !Array.isArray(o)) Object.entries(o).forEach(([k, x]) => collect(x, prefix ? `${prefix}.${k}` : k));
+    else given.add(prefix);
+  };
+  collect(stripUndefined(flags), '');
+  const flagOf = Object.fromEntries(Object.entries(FLAG_OF).filter(([k]) => given.has(k)));
+  const config = validateConfig(TrainConfigSchema, merged, v.config ?? (process.env.TCK_BACKEND ? 'train config (backend may come from TCK_BACKEND)' : 'train config'), flagOf);
+  // A preset's profile names its settings: a run that changes them (beyond the seed and the backend) is not
+  // that profile's run, and must not land in its directory or the report under its name.
+  let changed: string[] = [];
+  if (v.preset) {
+    const presetOnly = merge<TrainConfig>(base, ...presetLayers);
+    const differs = (a: unknown, b: unknown) => JSON.stringify(a) !== JSON.stringify(b);
+    changed = Object.keys(config).filter((k) => k !== 'seed' && k !== 'backend' && differs(config[k as keyof TrainConfig], presetOnly[k as keyof TrainConfig]));
+    if (changed.length) profile = 'custom';
+  }
   if (v['stand-in']) {
     throw new UsageError('--stand-in: tck train has no stand-in datasets (every dataset it trains on is the real one); the flag is for experiments on data that cannot be obtained here');
   }
   presetName = v.preset ?? `${config.model}-${typeof config.dataset === 'string' ? config.dataset : config.dataset.dataset}`;
-  return { help: false as const, config, presetName, profile, out: v.out, fresh: Boolean(v.fresh), json: Boolean(v.json), quiet: Boolean(v.quiet) };
+  return { help: false as const, config, presetName, profile, changed, out: v.out, fresh: Boolean(v.fresh), json: Boolean(v.json), quiet: Boolean(v.quiet) };
 }
 
 function checkInput(arch: { name: string; input: number[] }, ds: Dataset): void {
@@ -218,23 +264,27 @@ export async function trainCommand(argv: string[]): Promise<number> {
     return 0;
   }
   const { config, presetName, profile } = r;
+  // Everything that can be wrong with the inputs (model name, dataset files, shapes) fails here, before a run
+  // directory exists.
+  architectureByName(config.model);
   const engine = await initEngine({ backend: config.backend });
+  const data = await loadView(config.dataset, config.seed);
+  let train = data.train;
+  if (config.subset) train = miniSubset(train, config.subset.n, config.subset.mode, rngStream(config.seed, 'data'));
+  let validation: Dataset | undefined;
+  if (config.valFraction > 0) {
+    const { kept, held } = stratifiedSplit(train.y, config.valFraction, rngStream(config.seed, 'split'));
+    validation = subset(train, held, `${train.id}[val]`);
+    train = subset(train, kept, `${train.id}[train]`);
+  }
+  const arch = architectureByName(config.model, { classes: train.classNames.length });
+  checkInput(arch, train);
   const run = openRun({ command: 'train', preset: presetName, profile, seed: config.seed, config, out: r.out, fresh: r.fresh, engine });
   const progress = createProgress({ quiet: r.quiet });
   try {
+    if (r.changed.length) progress.line(`tck train: ${r.changed.join(', ')} ${r.changed.length > 1 ? 'differ' : 'differs'} from preset ${presetName}, so the run is labelled custom`);
     progress.line(`tck train: ${presetName} (${profile}) on ${engine.backend}; run directory ${path.relative(process.cwd(), run.dir) || '.'}${run.resumed ? ' (resuming)' : ''}`);
-    const data = await loadView(config.dataset, config.seed);
     run.addDataset(data.record);
-    let train = data.train;
-    if (config.subset) train = miniSubset(train, config.subset.n, config.subset.mode, rngStream(config.seed, 'data'));
-    let validation: Dataset | undefined;
-    if (config.valFraction > 0) {
-      const { kept, held } = stratifiedSplit(train.y, config.valFraction, rngStream(config.seed, 'split'));
-      validation = subset(train, held, `${train.id}[val]`);
-      train = subset(train, kept, `${train.id}[train]`);
-    }
-    const arch = architectureByName(config.model, { classes: train.classNames.length });
-    checkInput(arch, train);
     const summary = summarize(arch);
     if (!r.json) progress.line(formatSummary(summary));
     const model = buildModel(arch, { seed: config.seed });

@@ -254,7 +254,7 @@ export async function fetchArchives(set: SourceSet, onProgress?: (received: numb
 
 /** Takes a file the user downloaded themselves: verifies it as one of the set's archives and extracts it. */
 export async function importArchive(set: SourceSet, file: string): Promise<ArchiveSpec> {
-  const where = `tck data import ${set.id}`;
+  const where = `import of dataset ${set.id}`;
   if (!fs.existsSync(file)) throw new DataError(where, `no such file: ${file}`);
   const archives = set.archives ?? [];
   if (archives.length === 0) throw new DataError(where, `dataset ${set.id} is not imported from an archive`);

@@ -124,7 +124,8 @@ export function allocate(counts: number[], n: number): number[] {
   const quota = counts.map((c) => (c * n) / total);
   const out = quota.map(Math.floor);
   const order = quota.map((q, i) => i).sort((a, b) => quota[b] - out[b] - (quota[a] - out[a]) || a - b);
-  for (let k = 0; k < n - out.reduce((a, b) => a + b, 0); k++) out[order[k]]++;
+  const short = n - out.reduce((a, b) => a + b, 0); // < number of classes: each largest remainder gets one more
+  for (let k = 0; k < short; k++) out[order[k]]++;
   return out;
 }
 

@@ -55,6 +55,8 @@ function validate(cfg: OptimizerConfig): void {
   if (!(cfg.lr > 0) || !Number.isFinite(cfg.lr)) bad('lr', `must be a positive number, got ${cfg.lr}`);
   if (cfg.weightDecay !== undefined && !(cfg.weightDecay >= 0)) bad('weightDecay', `must be >= 0, got ${cfg.weightDecay}`);
   if (cfg.momentum !== undefined && !(cfg.momentum >= 0 && cfg.momentum < 1)) bad('momentum', `must be in [0, 1), got ${cfg.momentum}`);
+  const only: [keyof OptimizerConfig, 'adam' | 'sgd'][] = [['momentum', 'sgd'], ['nesterov', 'sgd'], ['beta1', 'adam'], ['beta2', 'adam'], ['epsilon', 'adam']];
+  for (const [field, name] of only) if (cfg[field] !== undefined && cfg.name !== name) bad(field, `applies to ${name} only, but the optimizer is ${cfg.name}`);
 }
 
 /** Float32 constants of one step, shared by both forms of a rule. */
