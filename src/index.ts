@@ -5,7 +5,7 @@
  */
 export { initEngine, engineInfo, tf, BACKEND_CHOICES, type BackendChoice, type EngineInfo } from './engine/backend.js';
 export { rngStream, rngFromState, withSeededMathRandom, type Rng, type StreamName } from './engine/random.js';
-export { runBench, type BenchResult } from './engine/bench.js';
+export { runBench, type BenchResult } from './bench/workloads.js';
 
 export type { Dataset, DatasetSplits } from './data/types.js';
 export { DataError, numSamples, sampleSize } from './data/types.js';
@@ -32,7 +32,6 @@ export { openRun, defaultRunDir, resultsDir, type Run, type RunOptions, type Com
 export { checkpointDir, encodeCheckpoint, decodeCheckpoint, CheckpointError, type CheckpointDir } from './run/checkpoint.js';
 export { createProgress, formatDuration, type Progress } from './run/progress.js';
 export { kitVersion, gitInfo, type Provenance } from './run/provenance.js';
-export { toCsv, writeFileAtomic, writeJsonAtomic } from './run/files.js';
 
 export { renderFigure, renderSvg, svgToPng, figure, figureHtml, labelSpec, historySpec, historyFigure, FigureError, type Figure, type FigureOptions, type FigureLabel, type VegaLiteSpec, type HistoryRow } from './report/figures.js';
 export { THEME, OKABE_ITO, FONT_FAMILY, SEQUENTIAL_SCHEME } from './report/theme.js';
@@ -58,3 +57,7 @@ export {
 
 // Compression library (issue 4): quantizers, quantized layers, clustering, pruning, PTQ, integer export.
 export * from './quant/index.js';
+export * from './compress/index.js';
+
+// Shared utilities: the base error class, JSON hashing, atomic files, statistics.
+export * from './util/index.js';

@@ -27,6 +27,13 @@ import {
   type QuantizerConfig,
   QuantDense,
   isQuantLayer,
+  sparsityAt,
+  recuTau,
+  recuClamp,
+  cyclicBits,
+  quantizeGradient,
+} from '../src/quant/index.js';
+import {
   clusterModel,
   distinctValues,
   kmeans1d,
@@ -35,10 +42,6 @@ import {
   applyPruning,
   pruningHooks,
   sparsityReport,
-  sparsityAt,
-  recuTau,
-  recuClamp,
-  cyclicBits,
   cyclicPrecisionHooks,
   calibrate,
   staticInputQuantizers,
@@ -50,8 +53,7 @@ import {
   toCHeader,
   writeExport,
   qatArchitecture,
-  quantizeGradient,
-} from '../src/quant/index.js';
+} from '../src/compress/index.js';
 import type { FitState } from '../src/train/fit.js';
 import { encodeCheckpoint, decodeCheckpoint } from '../src/run/checkpoint.js';
 import type { Tensor, LayersModel } from '@tensorflow/tfjs';

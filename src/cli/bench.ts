@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { initEngine } from '../engine/backend.js';
-import { runBench, BENCH_WORKLOADS, type BenchResult } from '../engine/bench.js';
+import { runBench, BENCH_WORKLOADS, type BenchResult } from '../bench/workloads.js';
 import { KIT_ROOT } from '../data/paths.js';
 import { openRun } from '../run/rundir.js';
 import { COMMON_OPTIONS, parse, intFlag, numFlag, printJson, UsageError } from './common.js';

@@ -1,6 +1,7 @@
 /** Option parsing shared by the commands (node's util.parseArgs): the conventions' common flags. */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { PROFILES, type Profile } from '../run/profile.js';
+import { KitError } from '../util/errors.js';
 
 export { PROFILES, type Profile };
 
@@ -19,7 +20,7 @@ export const COMMON_OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } as const satisfies ParseArgsConfig['options'];
 
-export class UsageError extends Error {
+export class UsageError extends KitError {
   constructor(message: string) {
     super(message);
     this.name = 'UsageError';

@@ -4,8 +4,9 @@
  */
 import fs from 'node:fs';
 import { z } from 'zod';
+import { KitError } from '../util/errors.js';
 
-export class ConfigError extends Error {
+export class ConfigError extends KitError {
   constructor(message: string) {
     super(message);
     this.name = 'ConfigError';

@@ -8,6 +8,7 @@ import { benchCommand } from './bench.js';
 import { estimateCommand } from './estimate.js';
 import { reportCommand } from './report.js';
 import { kitVersion } from '../run/provenance.js';
+import { isKitError } from '../util/errors.js';
 
 const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help: string }> = {
   data: { run: dataCommand, help: 'list, fetch, import and verify datasets' },
@@ -23,8 +24,6 @@ function usage(): string {
   return `tck (${name} ${version}): reproducible compression experiments for tiny networks\n\nUsage: tck <command> [options]   (tck <command> --help)\n\n${lines.join('\n')}\n`;
 }
 
-/** Known error classes carry a located message already; anything else is a bug worth a stack trace. */
-const EXPECTED = new Set(['UsageError', 'ConfigError', 'DataError', 'ArchitectureError', 'TrainingError', 'RunDirError', 'CheckpointError']);
 
 export async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
@@ -46,7 +45,8 @@ export async function main(argv: string[]): Promise<number> {
   } catch (e) {
     const err = e as Error;
     process.stderr.write(`tck ${cmd}: error: ${err.message}\n`);
-    if (!EXPECTED.has(err.name) || process.env.TCK_DEBUG) process.stderr.write(`${err.stack}\n`);
+    // The kit's errors (KitError) carry a located message already; anything else is a bug worth a stack trace.
+    if (!isKitError(err) || process.env.TCK_DEBUG) process.stderr.write(`${err.stack}\n`);
     return err.name === 'UsageError' ? 2 : 1;
   }
 }

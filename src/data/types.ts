@@ -1,4 +1,5 @@
 /** Shared data types of `src/data`. */
+import { KitError } from '../util/errors.js';
 
 /** A labelled set of samples in one contiguous row-major buffer. */
 export interface Dataset {
@@ -32,7 +33,7 @@ export function sampleSize(d: Dataset): number {
 }
 
 /** A clear, located error for bad data: says which dataset/file and what is wrong. */
-export class DataError extends Error {
+export class DataError extends KitError {
   constructor(
     public readonly where: string,
     message: string,

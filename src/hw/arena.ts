@@ -15,6 +15,7 @@
 import { type Architecture, describeLayers } from '../models/arch.js';
 import { type BitsConfig, activationBitsPerLayer, isWeighted } from './bits.js';
 import { tensorBytes } from './memory.js';
+import { KitError } from '../util/errors.js';
 
 export interface TensorSpec {
   name: string;
@@ -54,7 +55,7 @@ export interface ArenaPlan {
   liveBytes: number[];
 }
 
-export class ArenaError extends Error {
+export class ArenaError extends KitError {
   constructor(message: string) {
     super(message);
     this.name = 'ArenaError';

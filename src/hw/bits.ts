@@ -5,6 +5,7 @@
  */
 import { type Architecture, type LayerSpec, describeLayers, layerName } from '../models/arch.js';
 import { type QuantizerConfig, quantizerBits } from '../quant/config.js';
+import { KitError } from '../util/errors.js';
 
 /** Seed 000's weight-compression modes (§2.1.3; the reference's `NNParamsCompMode`). */
 export type PeCompression = 'binary' | 'ternary' | 'nbits' | 'none';
@@ -58,7 +59,7 @@ export interface BitsInput {
 }
 
 /** A bad bit-width description; `field` names what is wrong (`weightBits`, `weightBits.2`, ...). */
-export class BitsError extends Error {
+export class BitsError extends KitError {
   constructor(
     readonly field: string,
     message: string,

@@ -24,6 +24,7 @@
  */
 import { type Architecture, describeLayers } from '../models/arch.js';
 import { type BitsConfig, type LayerBits, type PeActivation, type PeCompression, isWeighted } from './bits.js';
+import { KitError } from '../util/errors.js';
 
 /** Seed 000 weight-compression coefficient (reference `get_compression_complexity_coef`). */
 export function compressionCoefficient(mode: PeCompression, bits: number): number {
@@ -83,7 +84,7 @@ interface RefFc {
   bits: LayerBits | null;
 }
 
-export class PeComplexityError extends Error {
+export class PeComplexityError extends KitError {
   constructor(arch: string, message: string) {
     super(`architecture ${arch}: printed-electronics heuristic: ${message}`);
     this.name = 'PeComplexityError';

@@ -5,6 +5,7 @@
  */
 
 import type { QuantizerConfig } from '../quant/quantizers.js';
+import { KitError } from '../util/errors.js';
 
 export type ActivationName = 'relu' | 'tanh' | 'sigmoid' | 'linear' | 'softmax';
 
@@ -83,7 +84,7 @@ export interface LayerInfo {
 }
 
 /** An architecture that cannot be built: says which layer and why. */
-export class ArchitectureError extends Error {
+export class ArchitectureError extends KitError {
   constructor(arch: string, where: string, message: string) {
     super(`architecture ${arch}: ${where}: ${message}`);
     this.name = 'ArchitectureError';

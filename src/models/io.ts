@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { tf } from '../engine/backend.js';
 import type { LayersModel } from '@tensorflow/tfjs';
-import { writeFileAtomic, writeJsonAtomic } from '../run/files.js';
+import { writeFileAtomic, writeJsonAtomic } from '../util/files.js';
 
 export async function saveModel(model: LayersModel, dir: string): Promise<void> {
   await model.save(

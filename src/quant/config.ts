@@ -2,6 +2,7 @@
  * Quantizer configs as plain, serialisable data, with their bit cost and validation. No tfjs here, so the
  * hardware estimators and configs can use them without loading an engine; the functions are in quantizers.ts.
  */
+import { KitError } from '../util/errors.js';
 
 export type QuantizerConfig =
   | { kind: 'none' }
@@ -117,7 +118,7 @@ export function maxDistinctValues(c: QuantizerConfig): number {
   }
 }
 
-export class QuantizerError extends Error {
+export class QuantizerError extends KitError {
   constructor(message: string) {
     super(message);
     this.name = 'QuantizerError';

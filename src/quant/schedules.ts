@@ -1,11 +1,7 @@
 /**
- * Training-time schedules of the compression schemes, as pure functions of training progress, and the fit
- * hooks that apply them to a model's quantized layers.
+ * Training-time schedules of the compression schemes, as pure functions of training progress. The training
+ * hooks that apply them to a model's layers are in src/compress/hooks.ts.
  */
-import type { LayersModel } from '@tensorflow/tfjs';
-import type { StepHooks, StepInfo } from '../train/fit.js';
-import { isQuantLayer } from './layers.js';
-import type { QuantizerConfig } from './quantizers.js';
 
 /**
  * ReCU's tau schedule (Xu et al. 2021, seed 002 ref. [61], as in the ReCU code): exponential from tauMin at the
@@ -33,50 +29,6 @@ export function cyclicBits(step: number, totalSteps: number, c: CyclicPrecisionC
   const T = Math.max(1, totalSteps / (c.cycles ?? 32));
   const phase = (step % T) / T;
   return Math.round(c.min + ((c.max - c.min) * (1 - Math.cos(Math.PI * phase))) / 2);
-}
-
-function withBits(q: QuantizerConfig, bits: number): QuantizerConfig {
-  return 'bits' in q ? ({ ...q, bits } as QuantizerConfig) : q;
-}
-
-/**
- * Hooks that set, before every step, the bit width of every quantizer with a `bits` field (weights and inputs)
- * and the gradient precision (`grad` range, default the same as weights) of every quantized layer.
- */
-export function cyclicPrecisionHooks(model: LayersModel, weights: CyclicPrecisionConfig, grad: CyclicPrecisionConfig = weights): StepHooks {
-  return {
-    beforeStep(s: StepInfo) {
-      const b = cyclicBits(s.step, s.totalSteps, weights);
-      const g = cyclicBits(s.step, s.totalSteps, grad);
-      for (const l of model.layers) {
-        if (!isQuantLayer(l)) continue;
-        const q = l.quantizers;
-        l.setQuantizers({ kernel: withBits(q.kernel, b), input: withBits(q.input, b) });
-        l.setGradBits(g);
-      }
-    },
-  };
-}
-
-/** Hooks that set ReCU's tau of every `recu` kernel quantizer at the start of each epoch. */
-export function recuHooks(model: LayersModel, epochs: number, tauMin = 0.85, tauMax = 0.99): StepHooks {
-  return {
-    beforeStep(s: StepInfo) {
-      if (s.batch !== 0) return;
-      const tau = recuTau(s.epoch, epochs, tauMin, tauMax);
-      for (const l of model.layers) {
-        if (isQuantLayer(l) && l.quantizers.kernel.kind === 'recu') l.setQuantizers({ kernel: { ...l.quantizers.kernel, tau } as QuantizerConfig });
-      }
-    },
-  };
-}
-
-/** Runs several hook sets in order. */
-export function combineHooks(...hooks: (StepHooks | undefined)[]): StepHooks {
-  return {
-    beforeStep: (s) => hooks.forEach((h) => h?.beforeStep?.(s)),
-    afterStep: (s) => hooks.forEach((h) => h?.afterStep?.(s)),
-  };
 }
 
 export type SparsitySchedule =

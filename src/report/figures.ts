@@ -11,9 +11,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
-import { writeFileAtomic } from '../run/files.js';
+import { writeFileAtomic } from '../util/files.js';
 import { THEME, FONT_FAMILY, OKABE_ITO } from './theme.js';
 import { DEJAVU_SANS, DEJAVU_SANS_BOLD } from './font-metrics.js';
+import { KitError } from '../util/errors.js';
 
 /** A vega-lite specification as JSON data (https://vega.github.io/vega-lite/docs/spec.html). */
 export type VegaLiteSpec = Record<string, unknown>;
@@ -47,7 +48,7 @@ export interface Figure {
   spec: VegaLiteSpec;
 }
 
-export class FigureError extends Error {
+export class FigureError extends KitError {
   constructor(message: string) {
     super(message);
     this.name = 'FigureError';

@@ -8,7 +8,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { resultsDir, COMPARISON_COLUMNS, type ComparisonRow } from '../run/rundir.js';
-import { writeFileAtomic } from '../run/files.js';
+import { writeFileAtomic } from '../util/files.js';
 import { gitInfo, kitVersion } from '../run/provenance.js';
 import { KIT_ROOT } from '../data/paths.js';
 import { escapeHtml, formatValue, htmlTable, markdownTable, readCsvRows, type Row } from './tables.js';

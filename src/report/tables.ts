@@ -11,7 +11,7 @@ import path from 'node:path';
 import { createRequire } from 'node:module';
 import Papa from 'papaparse';
 import type { DataFrame } from 'danfojs-node';
-import { toCsv, writeFileAtomic } from '../run/files.js';
+import { toCsv, writeFileAtomic } from '../util/files.js';
 import type { Run } from '../run/rundir.js';
 
 export type Row = Record<string, unknown>;

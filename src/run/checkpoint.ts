@@ -5,7 +5,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { writeFileAtomic } from './files.js';
+import { writeFileAtomic } from '../util/files.js';
+import { KitError } from '../util/errors.js';
 
 const MAGIC = 'TCK1';
 type Typed = Float32Array | Float64Array | Int32Array | Uint8Array | Uint32Array | Int8Array | Int16Array;
@@ -50,7 +51,7 @@ export function encodeCheckpoint(value: unknown): Uint8Array {
 }
 
 /** A checkpoint file that cannot be read: names the file and what to do. */
-export class CheckpointError extends Error {
+export class CheckpointError extends KitError {
   constructor(where: string, what: string) {
     super(`${where}: ${what}. Delete the file to redo that part, or rerun with --fresh to start the run over.`);
     this.name = 'CheckpointError';

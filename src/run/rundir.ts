@@ -5,11 +5,12 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { createHash } from 'node:crypto';
 import { KIT_ROOT } from '../data/paths.js';
 import { checkpointDir, type CheckpointDir } from './checkpoint.js';
-import { readJson, toCsv, writeFileAtomic, writeJsonAtomic } from './files.js';
+import { readJson, toCsv, writeFileAtomic, writeJsonAtomic } from '../util/files.js';
 import { gitInfo, kitVersion, provenanceStamp, type DatasetRecord, type Provenance } from './provenance.js';
+import { KitError } from '../util/errors.js';
+import { canonicalJson, hashJson } from '../util/json.js';
 
 export interface RunOptions {
   command: string;
@@ -68,16 +69,10 @@ export function resultsDir(): string {
   return process.env.TCK_RESULTS_DIR ? path.resolve(process.env.TCK_RESULTS_DIR) : path.join(KIT_ROOT, 'results');
 }
 
-/** JSON with sorted keys, for comparing configs. */
-function canonical(v: unknown): string {
-  return JSON.stringify(v, (_k, x) =>
-    x && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.keys(x).sort().map((k) => [k, x[k]])) : x,
-  );
-}
 
 /** The first path at which two JSON values differ, e.g. `training.epochs`. */
 export function firstDifference(a: unknown, b: unknown, at = ''): string | null {
-  if (canonical(a) === canonical(b)) return null;
+  if (canonicalJson(a) === canonicalJson(b)) return null;
   if (a && b && typeof a === 'object' && typeof b === 'object' && Array.isArray(a) === Array.isArray(b)) {
     const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])].sort();
     for (const k of keys) {
@@ -88,7 +83,7 @@ export function firstDifference(a: unknown, b: unknown, at = ''): string | null 
   return at || '(root)';
 }
 
-export class RunDirError extends Error {
+export class RunDirError extends KitError {
   constructor(message: string) {
     super(message);
     this.name = 'RunDirError';
@@ -142,7 +137,7 @@ export function openRun(o: RunOptions): Run {
   const oldProv = readJson<Provenance>(path.join(dir, 'provenance.json'));
   const resumed = old !== null && fs.readdirSync(checkpoints.dir).some((f) => f.endsWith('.ckpt'));
   const configText = JSON.stringify(o.config, null, 2) + '\n';
-  const configSha256 = createHash('sha256').update(canonical(o.config)).digest('hex');
+  const configSha256 = hashJson(o.config);
   if (old === null) writeFileAtomic(configFile, configText);
   // A rerun that fails must not turn a finished run's record into a failed one (its results are still valid).
   const finishedBefore = oldProv?.status === 'finished' && resumed ? oldProv : null;

@@ -14,6 +14,7 @@ import { createOptimizer, type OptimizerConfig, type OptimizerState } from './op
 import { learningRateAt, type ScheduleConfig } from './schedules.js';
 import { makeBatch, disposeBatch, lossOf, countCorrect } from './batches.js';
 import { evaluate } from './evaluate.js';
+import { KitError } from '../util/errors.js';
 
 export interface EarlyStoppingConfig {
   /** Epochs without improvement before stopping (seed 000: 5). */
@@ -101,7 +102,7 @@ export interface FitResult {
 }
 
 /** Thrown when the loss stops being a finite number; says where and what to try. */
-export class TrainingError extends Error {
+export class TrainingError extends KitError {
   constructor(message: string) {
     super(message);
     this.name = 'TrainingError';

@@ -17,9 +17,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { tf } from '../engine/backend.js';
 import type { LayersModel, Tensor } from '@tensorflow/tfjs';
-import { isQuantLayer, QuantActivation, type QuantLayer, QuantConv2D } from './layers.js';
-import { affineCodes, quantizerCodes, type QuantizerConfig } from './quantizers.js';
-import { writeFileAtomic, writeJsonAtomic } from '../run/files.js';
+import { isQuantLayer, QuantActivation, type QuantLayer, QuantConv2D } from '../quant/layers.js';
+import { affineCodes, quantizerCodes, type QuantizerConfig } from '../quant/quantizers.js';
+import { writeFileAtomic, writeJsonAtomic } from '../util/files.js';
+import { KitError } from '../util/errors.js';
 
 /** How the next layer reads this layer's output: codes of an affine/uniform quantizer, signs, or final logits. */
 export type Requant =
@@ -60,7 +61,7 @@ export interface ExportedModel {
   classes: number;
 }
 
-export class ExportError extends Error {
+export class ExportError extends KitError {
   constructor(message: string) {
     super(message);
     this.name = 'ExportError';

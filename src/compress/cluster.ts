@@ -11,8 +11,8 @@ import type { LayersModel } from '@tensorflow/tfjs';
 import { rngStream } from '../engine/random.js';
 import type { Architecture, LayerSpec } from '../models/arch.js';
 import { buildModel } from '../models/build.js';
-import { isQuantLayer } from './layers.js';
-import type { QuantizerConfig } from './quantizers.js';
+import { isQuantLayer } from '../quant/layers.js';
+import type { QuantizerConfig } from '../quant/quantizers.js';
 
 export interface KMeansResult {
   centroids: Float32Array;

@@ -8,8 +8,8 @@
 import { tf } from '../engine/backend.js';
 import type { LayersModel } from '@tensorflow/tfjs';
 import type { StepHooks } from '../train/fit.js';
-import { isQuantLayer, type QuantLayer } from './layers.js';
-import { sparsityAt, type SparsitySchedule } from './schedules.js';
+import { isQuantLayer, type QuantLayer } from '../quant/layers.js';
+import { sparsityAt, type SparsitySchedule } from '../quant/schedules.js';
 
 export type PruningMethod = { kind: 'magnitude' } | { kind: 'structured'; norm: 'l1' | 'l2' };
 

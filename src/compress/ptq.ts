@@ -17,8 +17,8 @@ import type { Dataset } from '../data/types.js';
 import type { Architecture, LayerSpec } from '../models/arch.js';
 import { buildModel } from '../models/build.js';
 import { inputBatch } from '../train/batches.js';
-import { isQuantLayer } from './layers.js';
-import type { QuantizerConfig } from './quantizers.js';
+import { isQuantLayer } from '../quant/layers.js';
+import type { QuantizerConfig } from '../quant/quantizers.js';
 
 export type PtqScheme = 'float16' | 'dynamic-range' | 'int8' | 'int16-activations';
 export const PTQ_SCHEMES: readonly PtqScheme[] = ['float16', 'dynamic-range', 'int8', 'int16-activations'];

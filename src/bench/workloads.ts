@@ -4,8 +4,8 @@
  * Each measurement runs whole epochs/batches for at least `minSeconds`; the result is the median of
  * `repeats` measurements, after a warm-up.
  */
-import { tf } from './backend.js';
-import { rngStream } from './random.js';
+import { tf } from '../engine/backend.js';
+import { rngStream } from '../engine/random.js';
 import type { Dataset } from '../data/types.js';
 import { architectureByName } from '../models/zoo.js';
 import { buildModel } from '../models/build.js';
