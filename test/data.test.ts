@@ -1,16 +1,18 @@
 /**
  * The dataset registry end to end on fixture archives the tests make (import, checksums, extraction, loaders),
- * missing-file messages, splits and preprocessing.
+ * missing-file messages, repair of corrupt files, splits and preprocessing; and the `tck data` command (licence
+ * column, exit codes, a reader that closes the pipe early).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { spawn, spawnSync } from 'node:child_process';
 import * as tar from 'tar';
 import { zipSync } from 'fflate';
 import { getEntry, loadDataset, REGISTRY } from '../src/data/registry.js';
-import { importArchive, resolveFiles, type SourceSet } from '../src/data/sources.js';
+import { fetchSet, importArchive, resolveFiles, type SourceSet } from '../src/data/sources.js';
 import { hashBuffer } from '../src/data/checksum.js';
 import { DataError, type Dataset } from '../src/data/types.js';
 import { stratifiedKFold, stratifiedSplit, miniSubset, filterClasses, classCounts, complement, concat, allocate } from '../src/data/split.js';
@@ -18,6 +20,7 @@ import { fitRobustScaler, applyScaler, l2NormalizeRows, padImages, resizeBilinea
 import { loadView } from '../src/data/views.js';
 import { rngStream } from '../src/engine/random.js';
 import { tmpDir } from './helpers/tmp.js';
+import { tck, TCK, ROOT } from './helpers/tck.js';
 
 /** Points the kit's data directory at a temp dir for one test. */
 function useDataDir(t: import('node:test').TestContext): string {
@@ -129,6 +132,191 @@ test('a corrupt file is caught by its pinned sha256', async (t) => {
   assert.equal((await resolveFiles(set)).x.path, f);
   fs.writeFileSync(f, 'hellO');
   await rejectsWith(resolveFiles(set), /checksum mismatch/, /x\.bin/);
+});
+
+/** fetchSet with its notes collected. */
+async function fetchNoted(set: SourceSet): Promise<{ done: string[]; notes: string[] }> {
+  const notes: string[] = [];
+  const done = await fetchSet(set, { onNote: (l) => notes.push(l) });
+  return { done, notes };
+}
+
+test('fetch repairs a corrupt extracted file: says so, extracts it again from the archive, verifies it', async (t) => {
+  const dir = useDataDir(t);
+  const zip = path.join(dir, 'vertebral+column.zip');
+  const rows = VERTEBRAL_ROWS.join('\n') + '\n';
+  fs.writeFileSync(zip, zipSync({ 'column_3C.dat': new TextEncoder().encode(rows) }));
+  const entry = getEntry('vertebral');
+  await importArchive(entry, zip);
+  await loadDataset('vertebral'); // records the member's sha256 (no published checksum: trust on first use)
+  assert.deepEqual(await fetchNoted(entry), { done: [], notes: [] }, 'nothing to do when every file is good');
+
+  const member = path.join(dir, 'vertebral', 'column_3C.dat');
+  fs.writeFileSync(member, rows.replace('63.03', '63.04'));
+  await rejectsWith(resolveFiles(entry), /checksum mismatch for .*column_3C\.dat/, /tck data fetch vertebral replaces it/);
+  const { done, notes } = await fetchNoted(entry);
+  assert.equal(notes.length, 1);
+  assert.match(notes[0], /^vertebral: column_3C\.dat is corrupt: .*column_3C\.dat does not match its checksum \(expected sha256 [0-9a-f]{64}, got [0-9a-f]{64}\); extracting it again from vertebral\+column\.zip$/);
+  assert.deepEqual(done, ['extracted vertebral+column.zip', 'repaired column_3C.dat (checksum verified)']);
+  assert.equal(fs.readFileSync(member, 'utf8'), rows);
+  assert.deepEqual([...(await loadDataset('vertebral')).train.y], [0, 0, 1, 2]);
+
+  // A missing member is extracted again too, without a download.
+  fs.rmSync(member);
+  assert.deepEqual((await fetchNoted(entry)).done, ['extracted vertebral+column.zip']);
+  assert.equal(fs.readFileSync(member, 'utf8'), rows);
+});
+
+function have(cmd: string): boolean {
+  return spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
+}
+
+test('fetch repairs a corrupt file taken out of a .deb by taking it out again', { skip: !have('dpkg-deb') && 'no dpkg-deb on this machine' }, async (t) => {
+  const dir = useDataDir(t);
+  // A tiny .deb, and an apt-get on PATH whose `download` hands it out (no network, no apt lists needed).
+  const stage = path.join(dir, 'stage');
+  fs.mkdirSync(path.join(stage, 'DEBIAN'), { recursive: true });
+  fs.mkdirSync(path.join(stage, 'usr', 'share', 'tck-fixture'), { recursive: true });
+  fs.writeFileSync(path.join(stage, 'DEBIAN', 'control'), 'Package: tck-fixture\nVersion: 1.0\nArchitecture: all\nMaintainer: Test <test@example.org>\nDescription: fixture\n');
+  fs.writeFileSync(path.join(stage, 'usr', 'share', 'tck-fixture', 'x.bin'), 'hello');
+  const deb = path.join(dir, 'tck-fixture_1.0_all.deb');
+  const b = spawnSync('dpkg-deb', ['--root-owner-group', '--build', stage, deb], { encoding: 'utf8' });
+  assert.equal(b.status, 0, b.stderr);
+  const bin = path.join(dir, 'bin');
+  fs.mkdirSync(bin);
+  fs.writeFileSync(path.join(bin, 'apt-get'), `#!/bin/sh\n[ "$1" = download ] && [ "$2" = tck-fixture ] && cp '${deb}' . \n`, { mode: 0o755 });
+  const oldPath = process.env.PATH;
+  process.env.PATH = `${bin}:${oldPath}`;
+  t.after(() => {
+    process.env.PATH = oldPath;
+  });
+
+  const sha = (text: string) => hashBuffer(new TextEncoder().encode(text), 'sha256');
+  const set: SourceSet = { id: 'debfix', files: [{ name: 'x', sha256: sha('hello'), origin: { kind: 'deb', package: 'tck-fixture', path: 'usr/share/tck-fixture/x.bin' } }] };
+  assert.deepEqual(await fetchNoted(set), { done: ['extracted tck-fixture_1.0_all.deb'], notes: [] });
+  const file = (await resolveFiles(set)).x.path;
+  assert.equal(file, path.join(dir, 'deb', 'tck-fixture', 'usr', 'share', 'tck-fixture', 'x.bin'));
+
+  fs.writeFileSync(file, 'hellO');
+  const { done, notes } = await fetchNoted(set);
+  assert.equal(notes.length, 1);
+  assert.match(notes[0], /^debfix: x is corrupt: .*x\.bin does not match its checksum .*; taking it out of the Debian package tck-fixture again$/);
+  assert.deepEqual(done, ['extracted tck-fixture_1.0_all.deb', 'repaired x (checksum verified)']);
+  assert.equal(fs.readFileSync(file, 'utf8'), 'hello');
+
+  // When the package itself has other contents than the pinned checksum, the repair says it did not help.
+  const other: SourceSet = { ...set, files: [{ ...set.files[0], sha256: sha('other') }] };
+  await rejectsWith(fetchSet(other), /dataset debfix, file x: still does not match its checksum after the fetch/, /not the version the kit knows/);
+});
+
+test('tck data fetch <id> on a corrupt file says so, repairs it and exits 0', (t) => {
+  const dir = tmpDir(t);
+  const zip = path.join(dir, 'vertebral+column.zip');
+  const rows = VERTEBRAL_ROWS.join('\n') + '\n';
+  fs.writeFileSync(zip, zipSync({ 'column_3C.dat': new TextEncoder().encode(rows) }));
+  const env = { TCK_DATA_DIR: path.join(dir, 'cache') };
+  assert.equal(tck(['data', 'import', 'vertebral', zip], env).code, 0);
+  assert.equal(tck(['data', 'verify', 'vertebral'], env).code, 0);
+  const member = path.join(dir, 'cache', 'vertebral', 'column_3C.dat');
+  fs.writeFileSync(member, 'garbage\n');
+  const bad = tck(['data', 'verify', 'vertebral'], env);
+  assert.equal(bad.code, 1);
+  assert.match(bad.stdout, /vertebral: FAILED: .*checksum mismatch.*tck data fetch vertebral replaces it/);
+  const r = tck(['data', 'fetch', 'vertebral'], env);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /vertebral: column_3C\.dat is corrupt: .* does not match its checksum .*; extracting it again from vertebral\+column\.zip/);
+  assert.match(r.stderr, /vertebral: ok \(extracted vertebral\+column\.zip; repaired column_3C\.dat \(checksum verified\)\)/);
+  assert.equal(fs.readFileSync(member, 'utf8'), rows);
+  assert.equal(tck(['data', 'verify', 'vertebral'], env).code, 0);
+});
+
+test('tck data list shows each licence as a column and in --json', () => {
+  const j = tck(['data', 'list', '--json']);
+  assert.equal(j.code, 0, j.stderr);
+  const rows = j.json!.datasets as { id: string; license: string; licenseNote: string }[];
+  assert.deepEqual(rows.map((r) => r.id), REGISTRY.map((e) => e.id));
+  for (const e of REGISTRY) {
+    const r = rows.find((x) => x.id === e.id)!;
+    assert.equal(r.license, e.license);
+    assert.equal(r.licenseNote, e.licenseNote);
+  }
+  assert.equal(rows.find((r) => r.id === 'fashion-mnist')!.license, 'MIT');
+  assert.equal(rows.find((r) => r.id === 'vertebral')!.license, 'CC-BY-4.0');
+  const text = tck(['data', 'list']);
+  assert.equal(text.code, 0);
+  const lines = text.stdout.split('\n');
+  const header = lines[0];
+  assert.match(header, /^id\s+status\s+get\s+licence\s+title$/);
+  const col = header.indexOf('licence');
+  for (const e of REGISTRY) {
+    const row = lines.find((l) => l.startsWith(`${e.id} `));
+    assert.ok(row, e.id);
+    assert.equal(row.slice(col, col + e.license.length), e.license, `${e.id}: licence column`);
+    assert.ok(lines.includes(`${' '.repeat(header.indexOf('status'))}licence note: ${e.licenseNote}`), `${e.id}: licence note`);
+  }
+});
+
+test('every registry entry states its licence', () => {
+  for (const e of REGISTRY) {
+    assert.match(e.license, /^(none stated|MIT|GPL-2\.0-(only|or-later)|BSD-3-Clause|CC-BY-4\.0)$/, e.id);
+    assert.ok(e.licenseNote.length > 0, e.id);
+  }
+});
+
+test('tck data exit codes: usage errors 2, failures 1', (t) => {
+  const env = { TCK_DATA_DIR: tmpDir(t) };
+  const usage: [string[], RegExp][] = [
+    [['data', 'fetch', 'imagenet'], /unknown dataset "imagenet"; known datasets are mnist, /],
+    [['data', 'verify', 'imagenet'], /unknown dataset "imagenet"/],
+    [['data', 'import', 'imagenet', 'x.zip'], /unknown dataset "imagenet"/],
+    [['data', 'import', 'mnist', 'x.zip'], /mnist does not come from an archive/],
+    [['data', 'import', 'vertebral'], /import takes a dataset id and one file/],
+    [['data', 'frobnicate'], /unknown subcommand "frobnicate"/],
+    [['data', 'list', '--bogus'], /unknown option --bogus/],
+    [['data', 'list', 'extra'], /list takes no arguments/],
+    [['data', 'fetch'], /name the datasets/],
+    [['data', 'fetch', 'cifar10', '--offline'], /cannot be obtained offline/],
+    [['data'], /tck data: datasets/],
+  ];
+  for (const [args, re] of usage) {
+    const r = tck(args, env);
+    assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr + r.stdout, re, args.join(' '));
+    assert.doesNotMatch(r.stderr, /\n\s+at /, `${args.join(' ')}: no stack trace`);
+  }
+  const failures: [string[], RegExp][] = [
+    [['data', 'verify', 'vertebral'], /vertebral: FAILED: .*file column_3C\.dat is missing/],
+    [['data', 'import', 'vertebral', path.join(env.TCK_DATA_DIR, 'nope.zip')], /no such file/],
+  ];
+  for (const [args, re] of failures) {
+    const r = tck(args, env);
+    assert.equal(r.code, 1, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr + r.stdout, re, args.join(' '));
+  }
+});
+
+test('tck data list into a reader that closes early exits quietly (no EPIPE)', async (t) => {
+  // The reader closes the pipe before tck writes anything: every write fails with EPIPE.
+  const child = spawn(process.execPath, [TCK, 'data', 'list'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout.destroy();
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+  assert.equal(stderr, '');
+  assert.equal(code, 0);
+  // As in the issue: `| head -1`; the first line arrives and nothing is printed on stderr.
+  const err = path.join(tmpDir(t), 'stderr');
+  for (const args of ['data list', 'data list --json']) {
+    const r = spawnSync('bash', ['-c', `node "$TCK" ${args} 2>"$ERR" | head -1; echo "status=\${PIPESTATUS[0]}"`], {
+      encoding: 'utf8',
+      env: { ...process.env, TCK, ERR: err },
+    });
+    const out = r.stdout.split('\n');
+    assert.equal(out.length, 3, r.stdout);
+    assert.match(out[0], args.endsWith('--json') ? /^\{"datasets":/ : /^id\s+status/);
+    assert.equal(out[1], 'status=0', args);
+    assert.equal(fs.readFileSync(err, 'utf8'), '', args);
+  }
 });
 
 test('every registry entry has sources, and pinned checksums are well formed', () => {

@@ -541,8 +541,10 @@ test('architecture JSON: a malformed file names the field path (bare or inside a
   // Quantizer configs inside a genome are validated too, with the field path.
   const q = (kernelQuantizer: unknown) => ({ name: 'q', input: [4], layers: [{ kind: 'dense', units: 2, kernelQuantizer }] });
   assert.throws(() => validateConfig(ArchitectureSchema, q({ kind: 'quaternary' }), 'q.json'), /layers\.0\.kernelQuantizer: unknown quantizer kind "quaternary"/);
-  assert.throws(() => validateConfig(ArchitectureSchema, q({ kind: 'affine', bits: 1 }), 'q.json'), /layers\.0\.kernelQuantizer: quantizer affine: bits must be an integer in 2\.\.16, got 1/);
-  assert.throws(() => validateConfig(ArchitectureSchema, q({ kind: 'fixed-point', bits: 8, fractionBits: 20 }), 'q.json'), /fractionBits must be an integer in 0\.\.7/);
+  assert.throws(() => validateConfig(ArchitectureSchema, q({ kind: 'affine', bits: 1 }), 'q.json'), /layers\.0\.kernelQuantizer\.bits: must be an integer in 2\.\.16, got 1/);
+  assert.throws(() => validateConfig(ArchitectureSchema, q({ kind: 'fixed-point', bits: 8, fractionBits: 20 }), 'q.json'), /layers\.0\.kernelQuantizer\.fractionBits: must be an integer in 0\.\.7, got 20/);
+  const unknownLayer = { ...bad, layers: [{ kind: 'flatten' }, { kind: 'densee', units: 2 }] };
+  assert.throws(() => validateConfig(ArchitectureSchema, unknownLayer, 'u.json'), /layers\.1: unknown layer kind "densee"; valid kinds: conv2d, dense, maxpool, /);
 });
 
 test('estimate() puts every estimator in one object with per-layer entries', () => {

@@ -25,6 +25,13 @@ import {
   quantizerCodes,
   validateQuantizer,
   type QuantizerConfig,
+  type QuantizerConfigOf,
+  type QuantizerKind,
+  QuantizerConfigSchema,
+  QuantizerError,
+  QUANTIZER_KINDS,
+  QUANTIZER_KIND_NAMES,
+  QUANTIZER_OPS,
   QuantDense,
   isQuantLayer,
   sparsityAt,
@@ -251,6 +258,81 @@ test('bad quantizer configs name the field', () => {
   assert.throws(() => makeQuantizer({ kind: 'affine', bits: 1 }), /affine: bits must be an integer in 2\.\.16, got 1/);
   assert.throws(() => makeQuantizer({ kind: 'fixed-point', bits: 8, fractionBits: 8 }), /fractionBits must be an integer in 0\.\.7/);
   assert.throws(() => makeQuantizer({ kind: 'nope' } as never), /unknown quantizer kind "nope"/);
+});
+
+/** One config of every kind (the type makes a new kind without an example a compile error). */
+const EXAMPLES: { [K in QuantizerKind]: QuantizerConfigOf<K> } = {
+  none: { kind: 'none' },
+  binary: { kind: 'binary', scale: 'channel' },
+  ternary: { kind: 'ternary', perChannel: true },
+  'nbits-reference': { kind: 'nbits-reference', bits: 3 },
+  affine: { kind: 'affine', bits: 4, perChannel: true },
+  'scaled-uniform': { kind: 'scaled-uniform', bits: 2 },
+  'fixed-point': { kind: 'fixed-point', bits: 8, fractionBits: 4 },
+  float16: { kind: 'float16' },
+  recu: { kind: 'recu', tau: 0.9 },
+  sign: { kind: 'sign' },
+  reste: { kind: 'reste' },
+  'uniform-activation': { kind: 'uniform-activation', bits: 2 },
+};
+
+test('the quantizer registry covers every kind: schema, bits, distinct values, forward and integer codes', () => {
+  assert.deepEqual(Object.keys(QUANTIZER_OPS), QUANTIZER_KIND_NAMES);
+  assert.deepEqual(Object.keys(EXAMPLES), QUANTIZER_KIND_NAMES);
+  assert.equal(QUANTIZER_KIND_NAMES.length, 12);
+  const x = tf.tidy(() => tf.randomNormal([3, 4], 0, 1, 'float32', 5));
+  for (const kind of QUANTIZER_KIND_NAMES) {
+    const c = EXAMPLES[kind] as QuantizerConfig;
+    const info = QUANTIZER_KINDS[kind];
+    assert.ok(info.schema.safeParse(c).success && QuantizerConfigSchema.safeParse(c).success, kind);
+    assert.deepEqual(validateQuantizer(c), c);
+    assert.ok(info.description.length > 0 && ['weight', 'activation', 'both'].includes(info.family), kind);
+    const bits = quantizerBits(c);
+    assert.ok(Number.isInteger(bits) && bits >= 1 && bits <= 32, `${kind}: ${bits} bits`);
+    assert.ok(maxDistinctValues(c) >= 2, kind);
+    const [y, shape] = tf.tidy(() => {
+      const out = makeQuantizer(c)(x);
+      return [Array.from(out.dataSync()), out.shape];
+    });
+    assert.deepEqual(shape, x.shape, kind);
+    assert.ok(new Set(y).size <= maxDistinctValues(c) * 4, `${kind}: at most maxDistinctValues per channel`);
+    const codes = quantizerCodes(c, x);
+    assert.equal(codes === null, QUANTIZER_OPS[kind].codes === null, kind);
+    if (codes) {
+      assert.ok(Array.from(codes.codes.dataSync()).every(Number.isInteger), `${kind}: integer codes`);
+      close(tf.tidy(() => Array.from(tf.mul(codes.scale, tf.sub(codes.codes, codes.zero)).dataSync())), y, 1e-5, `codes of ${kind}`);
+      [codes.codes, codes.scale, codes.zero].forEach((t) => t.dispose());
+    }
+  }
+  x.dispose();
+  assert.equal(quantizerBits(undefined), 32);
+});
+
+test('quantizer config errors name the field path; an unknown kind lists the valid kinds', () => {
+  const message = (c: unknown) => {
+    try {
+      validateQuantizer(c);
+    } catch (e) {
+      assert.ok(e instanceof QuantizerError);
+      return e.message;
+    }
+    assert.fail(`${JSON.stringify(c)} was accepted`);
+  };
+  assert.equal(message({ kind: 'affine', bits: 1 }), 'quantizer affine: bits must be an integer in 2..16, got 1');
+  assert.equal(message({ kind: 'affine', bits: 4.5 }), 'quantizer affine: bits must be an integer in 2..16, got 4.5');
+  assert.equal(message({ kind: 'affine', bits: 8, range: { min: 1, max: 0 } }), 'quantizer affine: range.max must exceed range.min (1), got 0');
+  assert.equal(message({ kind: 'binary', scale: 'row' }), 'quantizer binary: scale must be one of "none", "tensor", "channel", got "row"');
+  assert.equal(message({ kind: 'ternary', deltaFactor: 0 }), 'quantizer ternary: deltaFactor must be > 0, got 0');
+  assert.equal(message({ kind: 'reste', o: 0.5, t: 0.1 }), 'quantizer reste: o must be >= 1, got 0.5; t must be > 0.1, got 0.1');
+  assert.equal(message({ kind: 'fixed-point', bits: 8, fractionBits: -1 }), 'quantizer fixed-point: fractionBits must be an integer in 0..7, got -1');
+  assert.match(message({ kind: 'ternary', perchannel: true }), /^quantizer ternary: .*"perchannel"/);
+  // The schema keeps the path for callers that report issues themselves.
+  assert.deepEqual(QuantizerConfigSchema.safeParse({ kind: 'affine', bits: 8, range: { min: 1, max: 0 } }).error?.issues.map((i) => i.path), [['range', 'max']]);
+  const unknown = message({ kind: 'quaternary', bits: 4 });
+  assert.equal(unknown, `unknown quantizer kind "quaternary"; valid kinds: ${QUANTIZER_KIND_NAMES.join(', ')}`);
+  assert.match(message({ bits: 4 }), /^missing quantizer kind; valid kinds: none, binary, /);
+  assert.throws(() => makeQuantizer({ kind: 'quaternary' } as never), /valid kinds: none, binary, ternary/);
+  assert.throws(() => quantizerBits({ kind: 'quaternary' } as never), /unknown quantizer kind "quaternary"; valid kinds/);
 });
 
 /** LeNet-5 (seed 001, 28x28) with the given compression. */

@@ -9,12 +9,12 @@ import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { tmpDir } from './helpers/tmp.js';
-import { renderFigure, historyFigure, labelSpec } from '../src/report/figures.js';
+import { renderFigure, renderSvg, historyFigure, historySpec, labelSpec, perClassSpec, seedSpreadSpec, summarizeSeeds, closeDomain } from '../src/report/figures.js';
 import { toDataFrame, frameRows, writeTable, readTable, readCsvRows, markdownTable, htmlTable } from '../src/report/tables.js';
 import { notebookProfile } from '../src/run/profile.js';
 import { isStandInRun } from '../src/report/report.js';
-import { openRun } from '../src/run/rundir.js';
-import { OKABE_ITO } from '../src/report/theme.js';
+import { openRun, RunDirError } from '../src/run/rundir.js';
+import { OKABE_ITO, THEME } from '../src/report/theme.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
@@ -184,7 +184,9 @@ test('tck report gathers run directories into REPORT.md and REPORT.html by seed 
 
   const html = fs.readFileSync(path.join(root, 'REPORT.html'), 'utf8');
   assert.match(html, /^<!DOCTYPE html>/);
-  assert.ok(html.includes('<img src="sweep-lenet5-paper/figures/history.png"'));
+  // figures are embedded (the HTML stands alone); the Markdown links them
+  assert.ok(html.includes(`<img src="data:image/png;base64,${PNG_SIGNATURE.toString('base64')}"`));
+  assert.ok(!html.includes('src="sweep-lenet5-paper/'));
   assert.ok(html.includes('<tr class="standin"><td>Fig. 4</td>'));
   assert.ok(html.includes('<td>98.71</td>') || html.includes('>98.71</td>'));
 });
@@ -207,4 +209,226 @@ test('tck train writes figures/history.svg and history.png into its run director
   pngSize(png);
   const svg = fs.readFileSync(path.join(out, 'figures', 'history.svg'), 'utf8');
   for (const s of ['training history', 'epoch', 'accuracy (%)', 'profile: custom']) assert.ok(svg.includes(s), `lacks ${s}`);
+});
+
+const TCK = path.join(ROOT, 'bin', 'tck.js');
+function tck(root: string, args: string[]) {
+  const r = spawnSync(process.execPath, [TCK, ...args], { encoding: 'utf8', env: { ...process.env, TCK_RESULTS_DIR: root } });
+  assert.equal(r.status, 0, `tck ${args.join(' ')}: ${r.stderr}`);
+  return r;
+}
+
+/** The Markdown of one `## ` section, from its heading to the next. */
+function section(md: string, heading: string): string {
+  const start = md.indexOf(`\n## ${heading}\n`);
+  assert.ok(start >= 0, `no section "${heading}"`);
+  const end = md.indexOf('\n## ', start + 1);
+  return md.slice(start, end < 0 ? undefined : end);
+}
+
+test('tck report: exploratory (custom) estimate runs get their own section and do not repeat the preset rows', (t) => {
+  const root = tmpDir(t);
+  // the preset runs reproduce.sh makes: 26 rows of seed 001 for LeNet-5 (MNIST), 10 for LeNet-5 (CIFAR-10)
+  tck(root, ['estimate', '--model', 'lenet5', '--profile', 'quick']);
+  tck(root, ['estimate', '--model', 'lenet5-cifar10', '--profile', 'quick']);
+  // four exploratory estimates (profile custom): each used to add its 26 rows to seed 001's section again
+  const custom = [['--weight-bits', '8,4,4,4,8'], ['--weight-bits', '4'], ['--weight-bits', '2', '--act-bits', '8'], ['--act-bits', '4']];
+  for (const flags of custom) tck(root, ['estimate', '--model', 'lenet5', ...flags]);
+  // two exploratory train runs with the same number that no preset run gave: listed once, naming both
+  const row = 'seed 001,Table 5.3,top-1 accuracy (%),99.05,97.5,custom,,3,wasm,k,c,h';
+  fakeRun(root, 'train-a-custom', { profile: 'custom', comparison: [row] });
+  fakeRun(root, 'train-b-custom', { profile: 'custom', comparison: [row] });
+
+  const r = tck(root, ['report', '--json']);
+  const json = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
+  assert.equal(json.runs, 8);
+  assert.deepEqual(json.seedDocuments, { 'seed 001': 36 });
+  assert.equal(json.exploratoryRuns.length, 6);
+  assert.deepEqual(json.exploratoryRows, { listed: 1, equalToPreset: 4 * 26, duplicates: 1 });
+
+  const md = fs.readFileSync(path.join(root, 'REPORT.md'), 'utf8');
+  const seed001 = section(md, 'Seed document: seed 001');
+  const rows = seed001.split('\n').filter((l) => /^\| Table /.test(l));
+  assert.equal(rows.length, 36, 'seed 001 keeps only its preset rows');
+  assert.ok(rows.every((l) => l.includes('| quick (label only) | data-free |')), 'estimates are marked data-free, the profile a label');
+  assert.ok(!seed001.includes('custom'));
+  assert.match(md, /Rows marked \*\*data-free\*\* come from `tck estimate`/);
+
+  const expl = section(md, 'Exploratory runs');
+  assert.equal(expl.split('\n').filter((l) => /^### estimate-lenet5-[0-9a-f]{8}-custom$/.test(l)).length, 4);
+  assert.ok(expl.includes('Command line: `tck estimate --model lenet5 --weight-bits 8,4,4,4,8`'));
+  assert.match(expl, /\*\*data-free\*\*: computed from the architecture alone/);
+  // no Table 5.1/5.2 row repeated; the one distinct number once, with both runs
+  assert.equal(expl.split('\n').filter((l) => /^\| seed 001 \| Table 5\.[12] /.test(l)).length, 0);
+  const distinct = expl.split('\n').filter((l) => l.startsWith('| seed 001 | Table 5.3 |'));
+  assert.equal(distinct.length, 1);
+  assert.ok(distinct[0].includes('`train-a-custom`, `train-b-custom`'), distinct[0]);
+  assert.match(expl, /104 equal to a preset run's and 1 repeating another exploratory run's/);
+  assert.equal(md.split('\n').filter((l) => /^\| Table 5\.2 \| float32 cycles /.test(l)).length, 1, 'a published row appears once in the whole report');
+
+  // estimates leave no empty figures/ or checkpoint/ directories
+  for (const d of fs.readdirSync(root).filter((d) => d.startsWith('estimate-'))) {
+    assert.ok(!fs.existsSync(path.join(root, d, 'figures')), `${d}/figures`);
+    assert.ok(!fs.existsSync(path.join(root, d, 'checkpoint')), `${d}/checkpoint`);
+  }
+});
+
+test('REPORT.html is self-contained: figures embedded as data: URIs, no src pointing to a file', async (t) => {
+  const root = tmpDir(t);
+  fakeRun(root, 'train-lenet5-quick', { profile: 'quick' });
+  const history = [0, 1, 2].map((e) => ({ epoch: e, loss: 1 / (e + 1), accuracy: 0.8 + 0.05 * e, valLoss: 1.2 / (e + 1), valAccuracy: 0.78 + 0.05 * e }));
+  await historyFigure(history, { dir: path.join(root, 'train-lenet5-quick', 'figures'), testAccuracy: 0.9, profile: 'quick' });
+  tck(root, ['report']);
+  const html = fs.readFileSync(path.join(root, 'REPORT.html'), 'utf8');
+  const srcs = [...html.matchAll(/\ssrc="([^"]*)"/g)].map((m) => m[1]);
+  assert.equal(srcs.length, 1);
+  assert.ok(srcs.every((s) => s.startsWith('data:')), `src pointing to a file: ${srcs.filter((s) => !s.startsWith('data:')).join(', ')}`);
+  const png = fs.readFileSync(path.join(root, 'train-lenet5-quick', 'figures', 'history.png'));
+  assert.ok(html.includes(`src="data:image/png;base64,${png.toString('base64')}"`), 'the figure itself is in the HTML');
+  const { width } = pngSize(png);
+  assert.ok(html.includes(` width="${Math.round(width / 2)}"`), 'shown at its SVG size (the PNG is 2x)');
+  assert.ok(!/href="[^"#]*\.(png|svg)"/.test(html), 'no links to figure files');
+  // only SVG: embedded as SVG
+  fs.rmSync(path.join(root, 'train-lenet5-quick', 'figures', 'history.png'));
+  tck(root, ['report']);
+  assert.match(fs.readFileSync(path.join(root, 'REPORT.html'), 'utf8'), /<img src="data:image\/svg\+xml;base64,[A-Za-z0-9+/=]+"/);
+});
+
+async function compileVega(spec: Record<string, unknown>) {
+  const vl = await import('vega-lite');
+  return vl.compile(spec as never, { config: THEME as never }).spec as unknown as { legends?: Record<string, unknown>[]; [k: string]: unknown };
+}
+
+/** Every layer of a (possibly concatenated) vega-lite spec. */
+function layers(spec: Record<string, unknown>): Record<string, unknown>[] {
+  const out: Record<string, unknown>[] = [];
+  const visit = (s: Record<string, unknown>) => {
+    for (const k of ['hconcat', 'vconcat', 'concat', 'layer']) for (const c of (s[k] as Record<string, unknown>[] | undefined) ?? []) visit(c);
+    if (s.mark) out.push(s);
+  };
+  visit(spec);
+  return out;
+}
+const markType = (l: Record<string, unknown>) => (typeof l.mark === 'string' ? l.mark : (l.mark as { type: string }).type);
+
+test('historySpec: training and validation series, the final test accuracy as a labelled rule, line legend swatches', async () => {
+  const history = [0, 1, 2, 3].map((e) => ({ epoch: e, loss: 1 / (e + 1), accuracy: 0.9 + 0.02 * e, valLoss: 1.1 / (e + 1), valAccuracy: 0.89 + 0.02 * e }));
+  const spec = historySpec(history, { title: 'h', testAccuracy: 0.9712, testLoss: 0.09 });
+  const values = (spec.data as { values: { split: string; metric: string }[] }).values;
+  for (const split of ['training', 'validation']) for (const metric of ['loss', 'accuracy']) assert.ok(values.some((v) => v.split === split && v.metric === metric), `${split} ${metric}`);
+  const ls = layers(spec);
+  const rules = ls.filter((l) => markType(l) === 'rule');
+  assert.equal(rules.length, 2, 'test accuracy and test loss rules');
+  const ruleValues = rules.map((l) => (l.data as { values: { value: number }[] }).values[0].value);
+  assert.ok(ruleValues.some((v) => Math.abs(v - 97.12) < 1e-9));
+  const labels = ls.filter((l) => markType(l) === 'text').map((l) => (l.data as { values: { label: string }[] }).values[0].label);
+  assert.deepEqual(labels.sort(), ['test 0.09', 'test 97.12%']);
+  // the line layer encodes the split by colour and by dash; its legend draws strokes
+  const line = ls.find((l) => markType(l) === 'line')!;
+  const enc = line.encoding as Record<string, { field?: string; legend?: { symbolType?: string } }>;
+  assert.equal(enc.strokeDash.field, 'split');
+  assert.equal(enc.color.legend?.symbolType, 'stroke');
+  const compiled = await compileVega(spec);
+  assert.equal(compiled.legends?.length, 1, 'one legend for colour and dash');
+  const legend = compiled.legends![0];
+  assert.equal(legend.symbolType, 'stroke');
+  assert.equal(legend.stroke, 'color');
+  assert.equal(legend.strokeDash, 'strokeDash');
+  // in the SVG: the test label, and the legend's validation swatch is a dashed stroke
+  const svg = await renderSvg(spec);
+  assert.ok(svg.includes('test 97.12%'));
+  const legendSvg = svg.slice(svg.indexOf('role-legend'));
+  const swatches = [...legendSvg.matchAll(/<g class="mark-symbol role-legend-symbol"[^>]*><path ([^>]*)\/>/g)].map((m) => m[1]);
+  assert.equal(swatches.length, 2);
+  assert.ok(swatches.every((a) => /fill="none"|stroke="#/.test(a)));
+  assert.ok(swatches.some((a) => a.includes(`stroke="${OKABE_ITO[1]}"`) && a.includes('stroke-dasharray')), 'validation swatch: orange and dashed');
+  assert.ok(swatches.some((a) => a.includes(`stroke="${OKABE_ITO[0]}"`)), 'training swatch: blue');
+  // a history without validation has one series; the old (history, title) call still works
+  const plain = historySpec(history.map(({ epoch, loss, accuracy }) => ({ epoch, loss, accuracy })), 'plain');
+  assert.deepEqual((plain.title as { text: string }).text, 'plain');
+  assert.ok(!(plain.data as { values: { split: string }[] }).values.some((v) => v.split === 'validation'));
+  assert.equal(layers(plain).filter((l) => markType(l) === 'rule').length, 0);
+});
+
+test('perClassSpec: an axis that shows the differences between classes near 98%, with value labels', async () => {
+  const rows = [99.4, 99.3, 98.6, 98.9, 98.8, 98.5, 98.7, 98.2, 98.5, 97.8].map((a, k) => ({ digit: String(k), accuracy_pct: a }));
+  const spec = perClassSpec(rows, { classField: 'digit', valueField: 'accuracy_pct', overall: 98.77, title: 'per digit' });
+  const ls = layers(spec);
+  const bar = ls.find((l) => markType(l) === 'bar')!;
+  const y = (bar.encoding as { y: { scale: { domain: number[]; zero: boolean } } }).y;
+  assert.equal(y.scale.zero, false);
+  const [lo, hi] = y.scale.domain;
+  assert.ok(lo >= 95 && lo <= 97.8 && hi <= 100 && hi > 99.4, `domain [${lo}, ${hi}]`);
+  assert.deepEqual((bar.encoding as { y2: { datum: number } }).y2, { datum: lo }, 'bars start at the axis floor');
+  const text = ls.find((l) => markType(l) === 'text' && !l.data)!;
+  assert.equal((text.encoding as { text: { field: string; format: string } }).text.field, 'accuracy_pct');
+  assert.ok(ls.some((l) => markType(l) === 'rule'), 'the overall accuracy as a rule');
+  assert.match(String((spec.title as { subtitle: string[] }).subtitle), new RegExp(`axis starts at ${lo}, not 0`));
+  const svg = await renderSvg(spec);
+  for (const s of ['99.40', '97.80', 'overall']) assert.ok(svg.includes(s), `lacks ${s}`);
+  // widely spread values keep a zero axis
+  const wide = perClassSpec([{ class: 'a', accuracy: 40 }, { class: 'b', accuracy: 95 }]);
+  assert.equal((layers(wide)[0].encoding as { y: { scale: { domain: number[] } } }).y.scale.domain[0], 0);
+  assert.deepEqual(closeDomain([98.2, 98.6], { limits: [0, 100] }), [97.5, 99.5]);
+});
+
+test('seedSpreadSpec: mean and spread over seeds, as a band over a numeric x and as error bars over categories', async () => {
+  const rows: Record<string, unknown>[] = [];
+  for (const seed of [1, 2, 3]) for (const epoch of [1, 2]) for (const method of ['QAT', 'PTQ']) rows.push({ seed, epoch, method, acc: 90 + epoch + seed + (method === 'QAT' ? 1 : 0) });
+  const summary = summarizeSeeds(rows, { x: 'epoch', y: 'acc', group: 'method' });
+  const qat1 = summary.find((s) => s.x === 1 && s.group === 'QAT')!;
+  assert.equal(qat1.n, 3);
+  assert.equal(qat1.mean, 94);
+  assert.equal(qat1.sd, 1);
+  assert.deepEqual([qat1.lo, qat1.hi], [93, 95]);
+  assert.deepEqual(summarizeSeeds(rows, { x: 'epoch', y: 'acc', group: 'method', spread: 'minmax' }).find((s) => s.x === 1 && s.group === 'QAT')!.hi, 95);
+
+  const spec = seedSpreadSpec(rows, { x: 'epoch', y: 'acc', group: 'method', yTitle: 'accuracy (%)' });
+  const ls = layers(spec);
+  const band = ls.find((l) => markType(l) === 'area')!;
+  const be = band.encoding as { y: { field: string }; y2: { field: string } };
+  assert.deepEqual([be.y.field, be.y2.field], ['lo', 'hi']);
+  const line = ls.find((l) => markType(l) === 'line')!;
+  assert.equal((line.encoding as { y: { field: string } }).y.field, 'mean');
+  assert.match(String((spec.title as { subtitle: string[] }).subtitle), /mean \(line\) and ± 1 standard deviation \(band\) over 3 seeds/);
+  const compiled = await compileVega(spec);
+  assert.equal(compiled.legends?.length, 1);
+  assert.equal(compiled.legends![0].symbolType, 'stroke', 'the legend shows the mean lines');
+  const svg = await renderSvg(spec);
+  assert.ok(svg.includes('QAT') && svg.includes('PTQ'));
+
+  const cat = seedSpreadSpec(rows.map((r) => ({ ...r, epoch: `epoch ${r.epoch}` })), { x: 'epoch', y: 'acc', group: 'method', spread: 'minmax' });
+  const cl = layers(cat);
+  assert.ok(cl.some((l) => markType(l) === 'rule' && (l.encoding as { y2?: { field: string } }).y2?.field === 'hi'), 'error bars from lo to hi');
+  assert.ok(cl.some((l) => markType(l) === 'point' && (l.encoding as { y: { field: string } }).y.field === 'mean'));
+  assert.match(String((cat.title as { subtitle: string[] }).subtitle), /lowest to highest seed \(bar\)/);
+  await renderSvg(cat);
+  assert.throws(() => seedSpreadSpec([{ epoch: 1, acc: 1 }], { x: 'epoch', y: 'acc' }), /no "seed" field/);
+});
+
+test('run directories make figures/ and checkpoint/ only when first written; a run that is not resumable has no checkpoint/', (t) => {
+  const root = tmpDir(t);
+  const base = { command: 'test', preset: 'lazy', profile: 'smoke', seed: 1, config: { x: 1 }, engine: { backend: 'cpu' } };
+  const est = openRun({ ...base, out: path.join(root, 'estimate'), resumable: false });
+  est.writeComparison([]);
+  est.finish();
+  assert.ok(!fs.existsSync(path.join(est.dir, 'figures')) && !fs.existsSync(path.join(est.dir, 'checkpoint')));
+  assert.throws(() => est.checkpoints.save('x', { a: 1 }), RunDirError);
+  assert.ok(!fs.existsSync(path.join(est.dir, 'checkpoint')));
+  assert.equal(est.checkpoints.load('x'), null);
+  const fig = est.figurePath('history.png');
+  assert.equal(fig, path.join(est.dir, 'figures', 'history.png'));
+  assert.ok(fs.statSync(path.join(est.dir, 'figures')).isDirectory(), 'figurePath makes figures/');
+  // an empty checkpoint/ left by an older kit is removed when a non-resumable run reopens the directory
+  fs.mkdirSync(path.join(est.dir, 'checkpoint'));
+  openRun({ ...base, out: est.dir, resumable: false }).finish();
+  assert.ok(!fs.existsSync(path.join(est.dir, 'checkpoint')));
+
+  const train = openRun({ ...base, out: path.join(root, 'train') });
+  assert.ok(!fs.existsSync(path.join(train.dir, 'checkpoint')) && !fs.existsSync(path.join(train.dir, 'figures')));
+  train.checkpoints.save('fit', { epoch: 1, w: new Float32Array([1, 2]) });
+  assert.ok(fs.existsSync(path.join(train.dir, 'checkpoint', 'fit.ckpt')));
+  const again = openRun({ ...base, out: train.dir });
+  assert.equal(again.resumed, true);
+  assert.deepEqual(again.checkpoints.load<{ epoch: number }>('fit')?.epoch, 1);
 });

@@ -19,7 +19,14 @@ import { evaluate } from '../src/train/evaluate.js';
 import { createOptimizer } from '../src/train/optimizers.js';
 import { lossOf, predictedClasses, countCorrect } from '../src/train/batches.js';
 import { learningRateAt } from '../src/train/schedules.js';
-import { crossValidate, summarizeFolds, cvSplits } from '../src/train/cv.js';
+import { summarizeFolds, cvSplits } from '../src/train/cv.js';
+import { crossValidate, cvJobs } from '../src/experiments/cv.js';
+import { inProcessExecutor } from '../src/experiments/executor.js';
+import { openLedger } from '../src/experiments/ledger.js';
+import { jobKey } from '../src/experiments/job.js';
+import { tmpDir } from './helpers/tmp.js';
+import fs from 'node:fs';
+import path from 'node:path';
 import { encodeCheckpoint, decodeCheckpoint } from '../src/run/checkpoint.js';
 import type { LayersModel, Tensor, Variable } from '@tensorflow/tfjs';
 
@@ -281,38 +288,34 @@ test('a NaN loss stops training with a located error', async () => {
   m.dispose();
 });
 
-test('cross-validation: cvBest/cvMean/cvStd over repeats, test accuracy of the selected fold model, resumable', async () => {
-  const data = blobs(150, 6, 3, 7);
-  const test_ = blobs(60, 6, 3, 8);
-  const arch = mlp(6, { hidden: [8], classes: 3 });
-  const store = new Map<string, unknown>();
-  const checkpoints = {
-    dir: 'mem',
-    save: (n: string, v: unknown) => void store.set(n, decodeCheckpoint(encodeCheckpoint(v), n)),
-    load: <T>(n: string) => (store.get(n) as T) ?? null,
-    has: (n: string) => store.has(n),
-    remove: (n: string) => void store.delete(n),
-  };
-  const opts = {
-    k: 3,
-    repeats: 2,
+test('cross-validation: cvBest/cvMean/cvStd over repeats, test accuracy of the selected fold model, resumable from the ledger', async (t) => {
+  const dir = tmpDir(t);
+  const base = {
+    model: mlp(6, { hidden: [8], classes: 3 }) as never,
+    data: { source: { synthetic: { kind: 'blobs' as const, n: 150, shape: [6], classes: 3, seed: 7, test: 60 } } },
+    train: { epochs: 8, batchSize: 16, optimizer: { name: 'adam' as const, lr: 1e-2 }, earlyStopping: { patience: 5 } },
     seed: 1,
-    fit: { epochs: 8, batchSize: 16, optimizer: { name: 'adam' as const, lr: 1e-2 }, earlyStopping: { patience: 5 } },
-    build: (seed: string) => ({ model: buildModel(arch, { seed }), head: 'softmax' as const }),
-    test: test_,
+    backend: 'wasm' as const,
   };
-  const r = await crossValidate(data, { ...opts, checkpoints });
+  const p = { k: 3, repeats: 2, valFraction: 0.1 };
+  const ledger = openLedger(path.join(dir, 'ledger'));
+  const r = await crossValidate(base, p, { executor: inProcessExecutor(), ledger, quiet: true });
   assert.equal(r.folds.length, 6);
   assert.equal(r.repeatMeans.length, 2);
   assert.equal(r.cvBest, Math.max(...r.repeatMeans));
   assert.ok(r.cvBest >= r.cvMean && r.cvMean > 0.9, `separable blobs: cvMean ${r.cvMean}`);
   assert.ok(r.testAccuracy !== null && r.testAccuracy > 0.9);
-  // Resume from a checkpoint holding the first 4 folds: same numbers.
-  const partial = (store.get('cv') as { folds: unknown[] }).folds.slice(0, 4);
-  store.set('cv', { folds: partial });
-  const r2 = await crossValidate(data, { ...opts, checkpoints });
+  // Resume from a ledger holding the first 4 folds: same numbers, only 2 folds trained.
+  const keys = ledger.keys();
+  const ordered = cvJobs(base, p).map((j) => jobKey(j));
+  for (const k of ordered.slice(4)) fs.rmSync(path.join(ledger.dir, `${k}.ckpt`));
+  assert.equal(ledger.keys().length, 4);
+  let trained = 0;
+  const r2 = await crossValidate(base, p, { executor: inProcessExecutor(), ledger, quiet: true, onRecord: (x) => void (trained += x.fromLedger ? 0 : 1) });
+  assert.equal(trained, 2);
   assert.deepEqual(r2.repeatMeans, r.repeatMeans);
   assert.equal(r2.testAccuracy, r.testAccuracy);
+  assert.deepEqual(ledger.keys(), keys);
   // The protocol's statistics by hand: m = [0.8, 0.9] -> best 0.9, mean 0.85, population std 0.05.
   const s = summarizeFolds(
     [0.8, 0.8, 0.9, 0.9].map((accuracy, i) => ({ repeat: i >> 1, fold: i & 1, accuracy, testAccuracy: i, epochs: 1, seconds: 0 })),

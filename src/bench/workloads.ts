@@ -1,47 +1,47 @@
 /**
- * Throughput benchmarks of the active backend, measured through the kit's own code paths (`fit` for
- * training, batched inference-mode forward passes for inference) on seeded synthetic data.
- * Each measurement runs whole epochs/batches for at least `minSeconds`; the result is the median of
- * `repeats` measurements, after a warm-up.
+ * Throughput benchmarks of the active backend, measured through the kit's own code paths: training workloads
+ * are jobs run by `runJob` (the one training pipeline) on seeded synthetic data, inference is batched
+ * inference-mode forward passes, and `jobs-throughput` runs 30 seed-000-style trainings in this process and on
+ * the worker-thread pool. Each measurement runs whole epochs/batches for at least `minSeconds`; the result is
+ * the median of `repeats` measurements, after a warm-up.
  */
 import { tf } from '../engine/backend.js';
-import { rngStream } from '../engine/random.js';
-import type { Dataset } from '../data/types.js';
-import { architectureByName } from '../models/zoo.js';
+import { syntheticDataset } from '../data/synthetic.js';
+import { architectureByName, mlp } from '../models/zoo.js';
 import { buildModel } from '../models/build.js';
-import { fit } from '../train/fit.js';
 import { predictClasses } from '../train/evaluate.js';
+import { runJob } from '../experiments/run-job.js';
+import type { JobSpecInput } from '../experiments/job.js';
+import { inProcessExecutor, defaultThreads } from '../experiments/executor.js';
+import { poolExecutor } from '../experiments/pool.js';
+import { runJobs } from '../experiments/runner.js';
+import { cvJobs, SEED000_PROTOCOL } from '../experiments/cv.js';
+import { isPresent, getEntry } from '../data/registry.js';
+import { median } from '../util/stats.js';
 
 export interface BenchResult {
   name: string;
   samplesPerSec: number;
   batch: number;
   repeats: number[];
+  /** Extra figures of a workload (jobs-throughput: seconds in-process and on the pool, the speed-up). */
+  details?: Record<string, number | string>;
 }
 
 export interface BenchOptions {
   repeats?: number;
   minSeconds?: number;
   only?: string[];
+  /** Backend of the jobs (the active one). */
+  backend: string;
   onResult?: (r: BenchResult) => void;
+  onSkip?: (name: string, why: string) => void;
 }
 
-function syntheticDataset(id: string, n: number, shape: number[], classes: number, seed: number): Dataset {
-  const rng = rngStream(seed, 'data');
-  const d = shape.reduce((a, b) => a * b, 1);
-  const x = new Float32Array(n * d);
-  for (let i = 0; i < x.length; i++) x[i] = rng.normal();
-  const y = Int32Array.from({ length: n }, () => rng.int(classes));
-  return { id, x, y, shape, classNames: Array.from({ length: classes }, (_, i) => String(i)) };
-}
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
+type Timing = Required<Pick<BenchOptions, 'repeats' | 'minSeconds'>>;
 
 /** Runs `once(k)` (which processes k units and returns seconds) with k grown until a run takes minSeconds. */
-async function measure(once: (units: number) => Promise<number>, unitSize: number, o: Required<Pick<BenchOptions, 'repeats' | 'minSeconds'>>): Promise<number[]> {
+async function measure(once: (units: number) => Promise<number>, unitSize: number, o: Timing): Promise<number[]> {
   let units = 2;
   await once(units); // warm-up (kernel set-up, XNNPACK operator caches)
   for (;;) {
@@ -57,26 +57,30 @@ async function measure(once: (units: number) => Promise<number>, unitSize: numbe
   return out;
 }
 
-async function trainBench(name: string, model: string, inputShape: number[], batch: number, o: Required<Pick<BenchOptions, 'repeats' | 'minSeconds'>>): Promise<BenchResult> {
-  const arch = architectureByName(model);
-  const m = buildModel(arch, { seed: 1 });
-  const cache = new Map<number, Dataset>();
+/** One epoch of `steps` mini-batches of `batch` noise samples, as a job; the time is the training's. */
+async function trainBench(name: string, model: string, inputShape: number[], batch: number, backend: string, o: Timing): Promise<BenchResult> {
   const once = async (steps: number) => {
-    if (!cache.has(steps)) cache.set(steps, syntheticDataset(name, steps * batch, inputShape, 10, steps));
-    const r = await fit(m, cache.get(steps)!, { epochs: 1, batchSize: batch, optimizer: { name: 'adam', lr: 1e-3 }, seed: 1, head: arch.head });
-    return r.seconds;
+    const spec: JobSpecInput = {
+      model,
+      data: { source: { synthetic: { kind: 'noise', n: steps * batch, shape: inputShape, classes: 10, seed: steps } } },
+      train: { epochs: 1, batchSize: batch, optimizer: { name: 'adam', lr: 1e-3 } },
+      seed: 1,
+      backend: backend as 'wasm',
+      evaluate: [],
+      output: { history: false },
+    };
+    return (await runJob(spec)).timing.seconds;
   };
   const reps = await measure(once, batch, o);
-  m.dispose();
   return { name, samplesPerSec: median(reps), batch, repeats: reps };
 }
 
-async function inferBench(name: string, model: string, inputShape: number[], batch: number, o: Required<Pick<BenchOptions, 'repeats' | 'minSeconds'>>): Promise<BenchResult> {
+async function inferBench(name: string, model: string, inputShape: number[], batch: number, o: Timing): Promise<BenchResult> {
   const arch = architectureByName(model);
   const m = buildModel(arch, { seed: 1 });
-  const cache = new Map<number, Dataset>();
+  const cache = new Map<number, ReturnType<typeof syntheticDataset>['train']>();
   const once = async (batches: number) => {
-    if (!cache.has(batches)) cache.set(batches, syntheticDataset(name, batches * batch, inputShape, 10, batches));
+    if (!cache.has(batches)) cache.set(batches, syntheticDataset({ kind: 'noise', n: batches * batch, shape: inputShape, classes: 10, seed: batches }).train);
     const t0 = performance.now();
     predictClasses(m, cache.get(batches)!, arch.head, batch);
     return (performance.now() - t0) / 1000;
@@ -86,10 +90,74 @@ async function inferBench(name: string, model: string, inputShape: number[], bat
   return { name, samplesPerSec: median(reps), batch, repeats: reps };
 }
 
-/** The kit's three reference workloads (same as bench/torch_peer.py). */
-export const BENCH_WORKLOADS = ['lenet5-train', 'lenet5-infer', 'mlp-train'] as const;
+/**
+ * Seed-000-style trainings of the Cardiotocography MLP (21-32-16-10 on the CLASS target): fold jobs of the
+ * protocol (5 folds, 30 epochs, batch 32, Adam 1e-3 with weight decay 1e-5, early stopping with patience 5 on
+ * a validation tenth), `count` of them with different seeds.
+ */
+export function cardioJobs(count: number, backend: string): JobSpecInput[] {
+  const arch = mlp(21, { hidden: [32, 16], classes: 10, name: 'mlp-cardio-21-32-16-10' });
+  const out: JobSpecInput[] = [];
+  for (let seed = 1; out.length < count; seed++) {
+    const folds = cvJobs(
+      {
+        model: arch as never,
+        data: { source: 'cardio' },
+        train: { epochs: 30, batchSize: 32, optimizer: { name: 'adam', lr: 1e-3, weightDecay: 1e-5 }, earlyStopping: { patience: 5 } },
+        seed,
+        backend: backend as 'wasm',
+        evaluate: ['heldout'],
+        output: { history: false },
+      },
+      { ...SEED000_PROTOCOL, repeats: 1 },
+    );
+    out.push(...folds.slice(0, count - out.length));
+  }
+  return out;
+}
 
-export async function runBench(opts: BenchOptions = {}): Promise<BenchResult[]> {
+/**
+ * 30 cardio trainings in this process, then on a pool of `threads` worker threads (warmed first: thread
+ * start-up and engine initialisation are reported, not timed). samplesPerSec is that of the pool; the details
+ * give both wall times and the speed-up.
+ */
+async function jobsThroughput(backend: string, threads: number): Promise<BenchResult> {
+  const jobs = cardioJobs(30, backend);
+  const samples = (rs: Awaited<ReturnType<typeof runJobs>>) =>
+    rs.records.reduce((s, r) => s + (r.outcome.status === 'ok' ? r.outcome.result.trainSamples * r.outcome.result.epochs : 0), 0);
+  // Warm this process's data cache and kernels as the pool's threads are warmed below.
+  await runJobs(jobs.slice(0, 1), { executor: inProcessExecutor(), quiet: true });
+  let t0 = performance.now();
+  const a = await runJobs(jobs, { executor: inProcessExecutor(), quiet: true });
+  const inProcessSeconds = (performance.now() - t0) / 1000;
+  const pool = poolExecutor({ threads });
+  try {
+    const tw = performance.now();
+    await pool.warm(backend);
+    // Each thread loads the dataset once; a first job per thread does that before the clock starts.
+    await runJobs(jobs.slice(0, threads).map((j) => ({ ...j, train: { ...j.train, epochs: 1 } })), { executor: pool, quiet: true });
+    const warmSeconds = (performance.now() - tw) / 1000;
+    t0 = performance.now();
+    const b = await runJobs(jobs, { executor: pool, quiet: true });
+    const poolSeconds = (performance.now() - t0) / 1000;
+    const failed = [...a.records, ...b.records].filter((r) => r.outcome.status === 'failed');
+    if (failed.length) throw new Error(`bench jobs-throughput: ${failed.length} jobs failed`);
+    return {
+      name: 'jobs-throughput',
+      samplesPerSec: samples(b) / poolSeconds,
+      batch: 32,
+      repeats: [samples(b) / poolSeconds],
+      details: { jobs: jobs.length, threads, inProcessSeconds, poolSeconds, speedup: inProcessSeconds / poolSeconds, poolWarmUpSeconds: warmSeconds, inProcessSamplesPerSec: samples(a) / inProcessSeconds },
+    };
+  } finally {
+    await pool.close();
+  }
+}
+
+/** The kit's reference workloads (the first three also in bench/torch_peer.py). */
+export const BENCH_WORKLOADS = ['lenet5-train', 'lenet5-infer', 'mlp-train', 'jobs-throughput'] as const;
+
+export async function runBench(opts: BenchOptions): Promise<BenchResult[]> {
   const o = { repeats: opts.repeats ?? 5, minSeconds: opts.minSeconds ?? 1 };
   const want = (n: string) => !opts.only || opts.only.includes(n);
   const out: BenchResult[] = [];
@@ -98,11 +166,14 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchResult[]> 
     opts.onResult?.(r);
   };
   const before = tf.memory().numTensors;
-  if (want('lenet5-train')) add(await trainBench('lenet5-train', 'lenet5-32', [32, 32, 1], 50, o));
+  if (want('lenet5-train')) add(await trainBench('lenet5-train', 'lenet5-32', [32, 32, 1], 50, opts.backend, o));
   if (want('lenet5-infer')) add(await inferBench('lenet5-infer', 'lenet5-32', [32, 32, 1], 1000, o));
-  if (want('mlp-train')) add(await trainBench('mlp-train', 'mlp-21-32-16-10', [21], 32, o));
+  if (want('mlp-train')) add(await trainBench('mlp-train', 'mlp-21-32-16-10', [21], 32, opts.backend, o));
   const leaked = tf.memory().numTensors - before;
   if (leaked > 0) throw new Error(`bench: ${leaked} tensors leaked`);
+  if (want('jobs-throughput')) {
+    if (!isPresent(getEntry('cardio'))) opts.onSkip?.('jobs-throughput', 'the Cardiotocography dataset is missing: tck data fetch cardio');
+    else add(await jobsThroughput(opts.backend, defaultThreads()));
+  }
   return out;
 }
-

@@ -18,9 +18,13 @@ const HELP = `tck bench: samples per second of the kit's reference workloads on 
             [--out dir (default results/bench-<backend>-custom)] [--fresh]
 
 Workloads: lenet5-train (LeNet-5 32x32, batch 50, Adam), lenet5-infer (batch 1000),
-mlp-train (MLP 21-32-16-10, batch 32). Medians of repeated runs. With --json the last
+mlp-train (MLP 21-32-16-10, batch 32), jobs-throughput (30 seed-000-style trainings of the
+Cardiotocography MLP in this process and on the worker-thread pool). Medians of repeated runs. With --json the last
 line of stdout is {"backend", "results": [...], "torch": [...]}.
 `;
+
+/** The workloads bench/torch_peer.py has a PyTorch counterpart of. */
+const TORCH_WORKLOADS = ['lenet5-train', 'lenet5-infer', 'mlp-train'];
 
 interface TorchResult extends BenchResult {
   threads: number;
@@ -66,14 +70,27 @@ export async function benchCommand(argv: string[]): Promise<number> {
   const engine = await initEngine({ backend: v.backend });
   const say = (s: string) => process.stderr.write(s + '\n');
   say(`tck bench on ${engine.backend} (tfjs ${engine.tfjsVersion}, ${engine.cpu}, ${engine.cores} cores); median of ${repeats} runs of >= ${minSeconds}s`);
-  const results = await runBench({ repeats, minSeconds, only, onResult: (r) => say(`  ${r.name.padEnd(13)} ${Math.round(r.samplesPerSec).toString().padStart(8)} samples/s  (batch ${r.batch})`) });
+  const results = await runBench({
+    repeats,
+    minSeconds,
+    only,
+    backend: engine.backend,
+    onResult: (r) => {
+      say(`  ${r.name.padEnd(15)} ${Math.round(r.samplesPerSec).toString().padStart(8)} samples/s  (batch ${r.batch})`);
+      if (r.name === 'jobs-throughput' && r.details) {
+        const d = r.details as Record<string, number>;
+        say(`  ${''.padEnd(15)} ${d.jobs} trainings: ${d.inProcessSeconds.toFixed(1)} s in-process, ${d.poolSeconds.toFixed(1)} s on ${d.threads} worker threads (${d.speedup.toFixed(2)}x; thread start-up ${d.poolWarmUpSeconds.toFixed(1)} s not counted)`);
+      }
+    },
+    onSkip: (name, why) => say(`  ${name.padEnd(15)} skipped: ${why}`),
+  });
 
   const torch: TorchResult[] = [];
-  if (!v['no-torch']) {
+  if (!v['no-torch'] && only.some((n) => TORCH_WORKLOADS.includes(n))) {
     const python = v.python ?? '/usr/bin/python3';
     const peers = [1, 2].map((t) => {
       say(`PyTorch peer, ${t} thread(s) ...`);
-      return torchPeer(python, t, repeats, minSeconds, only);
+      return torchPeer(python, t, repeats, minSeconds, only.filter((n) => TORCH_WORKLOADS.includes(n)));
     });
     if (peers.every((p) => p === null)) say(`PyTorch peer: skipped (${python} cannot import torch; apt-get install python3-torch to compare)`);
     else {
@@ -92,7 +109,7 @@ export async function benchCommand(argv: string[]): Promise<number> {
   }
   const summary = {
     backend: engine.backend,
-    results: results.map((r) => ({ name: r.name, samplesPerSec: r.samplesPerSec, batch: r.batch })),
+    results: results.map((r) => ({ name: r.name, samplesPerSec: r.samplesPerSec, batch: r.batch, ...(r.details ? { details: r.details } : {}) })),
     torch: torch.map((t) => ({ name: t.name, samplesPerSec: t.samplesPerSec, batch: t.batch, threads: t.threads })),
   };
   // The run directory records the measurement with its provenance (machine, engine, commit).

@@ -96,3 +96,26 @@ export function profileFlag(v: string | undefined, fallback: Profile): Profile {
 export function printJson(summary: Record<string, unknown>): void {
   process.stdout.write(JSON.stringify(summary) + '\n');
 }
+
+/**
+ * Ctrl-C / SIGTERM during a run: records the run as `interrupted` (provenance), prints what was saved and how to
+ * resume, and exits (130 for SIGINT, 143 for SIGTERM). Returns a function that removes the handlers.
+ */
+export function onInterrupt(run: { dir: string; interrupt(signal: string): void }, saved: () => string, command: string): () => void {
+  const handler = (signal: NodeJS.Signals) => {
+    run.interrupt(signal);
+    process.stderr.write(`\n${signal}: stopped. ${saved()}\nTo resume, run the same command again: ${command}\n`);
+    process.exit(signal === 'SIGINT' ? 130 : 143);
+  };
+  process.once('SIGINT', handler);
+  process.once('SIGTERM', handler);
+  return () => {
+    process.off('SIGINT', handler);
+    process.off('SIGTERM', handler);
+  };
+}
+
+/** The command line as typed, for "run it again" hints. */
+export function commandLine(command: string, argv: string[]): string {
+  return ['tck', command, ...argv.map((a) => (/^[\w./:=,@+-]+$/.test(a) ? a : JSON.stringify(a)))].join(' ');
+}

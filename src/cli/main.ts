@@ -7,6 +7,9 @@ import { dataCommand } from './data.js';
 import { benchCommand } from './bench.js';
 import { estimateCommand } from './estimate.js';
 import { reportCommand } from './report.js';
+import { jobsCommand } from './jobs.js';
+import { workerCommand } from './worker.js';
+import { stepsCommand } from './steps.js';
 import { kitVersion } from '../run/provenance.js';
 import { isKitError } from '../util/errors.js';
 
@@ -16,6 +19,9 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help:
   bench: { run: benchCommand, help: 'measure training and inference throughput (and PyTorch where available)' },
   estimate: { run: estimateCommand, help: 'parameters, MACs, storage, memory, arena, cycles, printed-electronics complexity' },
   report: { run: reportCommand, help: 'write results/REPORT.md and REPORT.html from every run directory' },
+  jobs: { run: jobsCommand, help: 'run a list of training job specs as one resumable experiment (pool, in-process or BullMQ)' },
+  worker: { run: workerCommand, help: 'a BullMQ worker: run training jobs from a Redis queue on this machine' },
+  steps: { run: stepsCommand, help: 'the steps reproduce.sh runs' },
 };
 
 function usage(): string {

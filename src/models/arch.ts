@@ -98,8 +98,40 @@ function outSize(inSize: number, k: number, stride: number, padding: Padding): n
   return padding === 'same' ? Math.ceil(inSize / stride) : Math.ceil((inSize - k + 1) / stride);
 }
 
+/**
+ * A layer's id: its `name`, which is the layer's stable identity (the tfjs layer name, the key of its weights,
+ * what weight inheritance matches on). Layers without a name fall back to `<kind>_<index>`, which moves when a
+ * layer is inserted before them: give every layer a name (`assignLayerIds`) before mutating an architecture.
+ */
 export function layerName(spec: LayerSpec, index: number): string {
   return spec.name ?? `${spec.kind}_${index}`;
+}
+
+/** An id for a new `kind` layer that no layer of `arch` uses: `<kind>_<n>` with the smallest free n >= 1. */
+export function freshLayerId(arch: Pick<Architecture, 'layers'>, kind: string): string {
+  const used = new Set(arch.layers.map((l, i) => layerName(l, i)));
+  let n = 1;
+  while (used.has(`${kind}_${n}`)) n++;
+  return `${kind}_${n}`;
+}
+
+/**
+ * The architecture with every layer named (unnamed layers get fresh ids, named ones keep theirs). From then on
+ * ids are data: inserting or removing layers never renames the others.
+ */
+export function assignLayerIds(arch: Architecture): Architecture {
+  const layers: LayerSpec[] = [];
+  const named = arch.layers.filter((l) => l.name);
+  for (const l of arch.layers) layers.push(l.name ? l : { ...l, name: freshLayerId({ layers: [...named, ...layers] }, l.kind) });
+  return { ...arch, layers };
+}
+
+/** Inserts `spec` before position `index`, with a fresh id if it has none; every other layer keeps its id. */
+export function insertLayer(arch: Architecture, index: number, spec: LayerSpec): Architecture {
+  const base = assignLayerIds(arch);
+  const layer = spec.name ? spec : { ...spec, name: freshLayerId(base, spec.kind) };
+  if (base.layers.some((l) => l.name === layer.name)) throw new ArchitectureError(arch.name, `layer ${index}`, `id ${layer.name} is already used`);
+  return { ...base, layers: [...base.layers.slice(0, index), layer, ...base.layers.slice(index)] };
 }
 
 /**

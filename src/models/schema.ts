@@ -5,21 +5,15 @@
  */
 import { z } from 'zod';
 import type { Architecture } from './arch.js';
-import { validateQuantizer, type QuantizerConfig } from '../quant/config.js';
+import { kindUnion, QuantizerConfigSchema } from '../quant/config.js';
 
 const pos = z.number().int().min(1);
 const activation = z.enum(['relu', 'tanh', 'sigmoid', 'linear', 'softmax']);
 const init = z.enum(['glorotUniform', 'glorotNormal', 'heNormal', 'heUniform', 'torchDefault', 'zeros']);
 const padding = z.enum(['valid', 'same']);
 const name = z.string().min(1).optional();
-/** A quantizer config (src/quant/config.ts), checked by `validateQuantizer`; its message lands at the field's path. */
-const quantizer = z.looseObject({ kind: z.string().min(1) }).superRefine((q, ctx) => {
-  try {
-    validateQuantizer(q as QuantizerConfig);
-  } catch (e) {
-    ctx.addIssue({ code: 'custom', message: (e as Error).message });
-  }
-});
+/** A quantizer config (src/quant/config.ts); its errors keep their paths (`layers.2.kernelQuantizer.bits`). */
+const quantizer = QuantizerConfigSchema;
 const compression = {
   kernelQuantizer: quantizer.optional(),
   biasQuantizer: quantizer.optional(),
@@ -29,7 +23,8 @@ const compression = {
   gradBits: pos.optional(),
 };
 
-export const LayerSpecSchema = z.discriminatedUnion('kind', [
+/** An unknown `kind` is reported as `unknown layer kind "x"; valid kinds: conv2d, dense, ...`. */
+export const LayerSpecSchema = kindUnion('layer', [
   z.strictObject({ kind: z.literal('conv2d'), filters: pos, kernel: pos, stride: pos.optional(), padding: padding.optional(), bias: z.boolean().optional(), activation: activation.optional(), init: init.optional(), name, ...compression }),
   z.strictObject({ kind: z.literal('dense'), units: pos, bias: z.boolean().optional(), activation: activation.optional(), init: init.optional(), name, ...compression }),
   z.strictObject({ kind: z.literal('maxpool'), size: pos, stride: pos.optional(), padding: padding.optional(), name }),

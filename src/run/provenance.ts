@@ -45,7 +45,8 @@ export interface Provenance {
   standIn: boolean;
   startedAt: string;
   endedAt: string | null;
-  status: 'running' | 'finished' | 'failed';
+  /** `interrupted`: stopped by Ctrl-C / SIGTERM; rerunning the command resumes it. */
+  status: 'running' | 'finished' | 'failed' | 'interrupted';
   error?: string;
   /** Start times of earlier, interrupted attempts that this run resumed. */
   resumedFrom?: string[];

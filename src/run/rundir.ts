@@ -48,6 +48,8 @@ export const COMPARISON_COLUMNS: (keyof ComparisonRow)[] = ['seed_document', 'ta
 export interface Run {
   dir: string;
   resumed: boolean;
+  /** The directory holds this config's run, finished: commands report its results instead of redoing it. */
+  alreadyFinished: boolean;
   checkpoints: CheckpointDir;
   provenance: Provenance;
   configSha256: string;
@@ -63,6 +65,8 @@ export interface Run {
   figurePath(name: string): string;
   finish(): void;
   fail(error: unknown): void;
+  /** Records that the run was stopped by a signal (provenance status `interrupted`); a rerun resumes it. */
+  interrupt(signal: string): void;
 }
 
 export function resultsDir(): string {
@@ -115,6 +119,23 @@ function checkOwnership(dir: string): void {
   throw new RunDirError(`${dir} is not empty and is not a tck run directory (no provenance.json of the kit); choose another --out`);
 }
 
+/** The run's checkpoints; the directory appears with the first save, and never for a run that is not resumable. */
+function lazyCheckpoints(dir: string, resumable: boolean): CheckpointDir {
+  const c = checkpointDir(dir);
+  if (resumable) return c;
+  try {
+    fs.rmdirSync(dir); // only if empty: an older kit made checkpoint/ for every run
+  } catch {
+    // absent or not empty
+  }
+  return {
+    ...c,
+    save(name) {
+      throw new RunDirError(`${path.dirname(dir)}: this run is not resumable, so it keeps no checkpoints (tried to save "${name}")`);
+    },
+  };
+}
+
 /** Opens (creating, resuming or, with `fresh`, recreating) the run directory. */
 export function openRun(o: RunOptions): Run {
   const dir = path.resolve(o.out ?? defaultRunDir(o.command, o.preset, o.profile));
@@ -131,11 +152,12 @@ export function openRun(o: RunOptions): Run {
       );
     }
   }
-  fs.mkdirSync(path.join(dir, 'checkpoint'), { recursive: true });
-  fs.mkdirSync(path.join(dir, 'figures'), { recursive: true });
-  const checkpoints = checkpointDir(path.join(dir, 'checkpoint'));
+  // checkpoint/ and figures/ are made when first written to (checkpoint saves and writeFileAtomic make the
+  // parent; figurePath makes figures/), so an estimate leaves neither; a run that is not resumable never
+  // makes checkpoint/ (saving a checkpoint there is an error) and drops an empty one left by older versions.
+  const checkpoints = lazyCheckpoints(path.join(dir, 'checkpoint'), o.resumable !== false);
   const oldProv = readJson<Provenance>(path.join(dir, 'provenance.json'));
-  const resumed = old !== null && fs.readdirSync(checkpoints.dir).some((f) => f.endsWith('.ckpt'));
+  const resumed = old !== null && fs.existsSync(checkpoints.dir) && fs.readdirSync(checkpoints.dir).some((f) => f.endsWith('.ckpt'));
   const configText = JSON.stringify(o.config, null, 2) + '\n';
   const configSha256 = hashJson(o.config);
   if (old === null) writeFileAtomic(configFile, configText);
@@ -159,13 +181,16 @@ export function openRun(o: RunOptions): Run {
   };
   const provFile = path.join(dir, 'provenance.json');
   const saveProv = () => writeJsonAtomic(provFile, provenance);
-  saveProv();
+  // The same command on a finished run: its record stays as it is; the command says it is already finished.
+  const alreadyFinished = old !== null && o.resumable !== false && oldProv?.status === 'finished';
+  if (!alreadyFinished) saveProv();
   const stamp = () => ({ ...provenanceStamp(provenance), configSha256 });
   const logFile = path.join(dir, 'log.jsonl');
 
   const run: Run = {
     dir,
     resumed,
+    alreadyFinished,
     checkpoints,
     provenance,
     configSha256,
@@ -192,10 +217,20 @@ export function openRun(o: RunOptions): Run {
     writeComparison(rows) {
       return run.writeCsv('comparison.csv', rows as unknown as Record<string, unknown>[], COMPARISON_COLUMNS);
     },
-    figurePath: (name) => path.join(dir, 'figures', name),
+    figurePath: (name) => {
+      fs.mkdirSync(path.join(dir, 'figures'), { recursive: true });
+      return path.join(dir, 'figures', name);
+    },
     finish() {
       provenance.status = 'finished';
       provenance.endedAt = new Date().toISOString();
+      saveProv();
+    },
+    interrupt(signal) {
+      if (finishedBefore) return;
+      provenance.status = 'interrupted';
+      provenance.endedAt = new Date().toISOString();
+      provenance.error = `stopped by ${signal}`;
       saveProv();
     },
     fail(error) {

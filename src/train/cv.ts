@@ -8,35 +8,11 @@
  * with the highest held-out accuracy. The test set decides nothing.
  *
  * The folds are drawn once (stream `split`) and shared by all repeats, as the reference does; repeat r of
- * fold f trains with seed `<seed>:r<r>:f<f>`. Each finished (repeat, fold) is checkpointed.
+ * fold f trains with seed `<seed>:r<r>:f<f>`. This module holds the protocol's splits and statistics; the
+ * evaluator that trains the folds as jobs of the experiment engine is `crossValidate` in src/experiments/cv.ts.
  */
-import type { LayersModel } from '@tensorflow/tfjs';
 import { rngStream } from '../engine/random.js';
-import type { Dataset } from '../data/types.js';
-import { complement, stratifiedKFold, stratifiedSplit, subset } from '../data/split.js';
-import type { Head } from '../models/arch.js';
-import { fit, type FitOptions, type FitEvent } from './fit.js';
-import { evaluate } from './evaluate.js';
-import type { CheckpointDir } from '../run/checkpoint.js';
-
-export interface CvOptions {
-  k?: number;
-  repeats: number;
-  seed: number | string;
-  /** Fraction of the training folds held out for early stopping (default 0.1). 0 disables it. */
-  valFraction?: number;
-  fit: Omit<FitOptions, 'seed' | 'validation' | 'checkpoint' | 'onEvent' | 'head'>;
-  /** A fresh, untrained model for one (repeat, fold), built from `seed`. */
-  build: (seed: string) => { model: LayersModel; head: Head };
-  test?: Dataset;
-  checkpoints?: CheckpointDir;
-  onEvent?: (e: CvEvent) => void;
-}
-
-export type CvEvent =
-  | { type: 'fold-start'; repeat: number; fold: number; repeats: number; k: number }
-  | { type: 'fit'; repeat: number; fold: number; event: FitEvent }
-  | { type: 'fold-end'; repeat: number; fold: number; accuracy: number; done: number; total: number; seconds: number };
+import { complement, stratifiedKFold, stratifiedSplit } from '../data/split.js';
 
 export interface FoldResult {
   repeat: number;
@@ -100,35 +76,4 @@ export function cvSplits(y: Int32Array, k: number, seed: number | string, repeat
     const { kept, held: val } = stratifiedSplit(Int32Array.from(rest, (i) => y[i]), valFraction, rngStream(`${seed}:r${repeat}:f${f}`, 'split'));
     return { train: Int32Array.from(kept, (i) => rest[i]), validation: Int32Array.from(val, (i) => rest[i]), test: held };
   });
-}
-
-export async function crossValidate(data: Dataset, o: CvOptions): Promise<CvResult> {
-  const k = o.k ?? 5;
-  const valFraction = o.valFraction ?? 0.1;
-  const done: FoldResult[] = o.checkpoints?.load<{ folds: FoldResult[] }>('cv')?.folds ?? [];
-  const total = o.repeats * k;
-  for (let r = 0; r < o.repeats; r++) {
-    const splits = cvSplits(data.y, k, o.seed, r, valFraction);
-    for (let f = 0; f < k; f++) {
-      if (done.some((d) => d.repeat === r && d.fold === f)) continue;
-      o.onEvent?.({ type: 'fold-start', repeat: r, fold: f, repeats: o.repeats, k });
-      const seed = `${o.seed}:r${r}:f${f}`;
-      const sp = splits[f];
-      const train = subset(data, sp.train, `${data.id}[fold${f}-train]`);
-      const validation = sp.validation.length ? subset(data, sp.validation, `${data.id}[fold${f}-val]`) : undefined;
-      const heldOut = subset(data, sp.test, `${data.id}[fold${f}-test]`);
-      const { model, head } = o.build(seed);
-      const fitOpts: FitOptions = { ...o.fit, seed, head, onEvent: (event) => o.onEvent?.({ type: 'fit', repeat: r, fold: f, event }) };
-      if (validation) fitOpts.validation = validation;
-      else if (fitOpts.earlyStopping) fitOpts.earlyStopping = { ...fitOpts.earlyStopping, monitor: 'loss' };
-      const res = await fit(model, train, fitOpts);
-      const accuracy = evaluate(model, heldOut, head).accuracy;
-      const testAccuracy = o.test ? evaluate(model, o.test, head).accuracy : null;
-      model.dispose();
-      done.push({ repeat: r, fold: f, accuracy, testAccuracy, epochs: res.history.length, seconds: res.seconds });
-      o.checkpoints?.save('cv', { folds: done });
-      o.onEvent?.({ type: 'fold-end', repeat: r, fold: f, accuracy, done: done.length, total, seconds: res.seconds });
-    }
-  }
-  return summarizeFolds(done, o.repeats, k);
 }

@@ -5,6 +5,7 @@
  * Randomness: epoch e shuffles with stream `shuffle:e` and draws dropout masks from stream `dropout:e` of the
  * run seed, so an epoch's draws do not depend on how the run got there (fresh or resumed).
  */
+import { z } from 'zod';
 import { tf } from '../engine/backend.js';
 import type { LayersModel, Tensor, Variable } from '@tensorflow/tfjs';
 import { rngStream, withSeededMathRandom } from '../engine/random.js';
@@ -16,15 +17,17 @@ import { makeBatch, disposeBatch, lossOf, countCorrect } from './batches.js';
 import { evaluate } from './evaluate.js';
 import { KitError } from '../util/errors.js';
 
-export interface EarlyStoppingConfig {
+export const EarlyStoppingSchema = z.strictObject({
   /** Epochs without improvement before stopping (seed 000: 5). */
-  patience: number;
+  patience: z.number().int().min(1),
   /** `val_loss` (the kit's protocol) or `loss` (the seed-000 reference's training-loss rule). */
-  monitor?: 'val_loss' | 'loss';
-  minDelta?: number;
+  monitor: z.enum(['val_loss', 'loss']).optional(),
+  minDelta: z.number().min(0).optional(),
   /** Put back the weights of the best epoch at the end (default true). */
-  restoreBest?: boolean;
-}
+  restoreBest: z.boolean().optional(),
+});
+
+export type EarlyStoppingConfig = z.infer<typeof EarlyStoppingSchema>;
 
 export interface FitOptions {
   epochs: number;

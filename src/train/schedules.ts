@@ -2,17 +2,21 @@
  * Learning-rate schedules as pure functions of training progress `t` (in epochs, fractional within an
  * epoch), so resuming at any step gives the same rate.
  */
+import { z } from 'zod';
 
-export type ScheduleConfig =
-  | { kind: 'constant' }
+export const ScheduleConfigSchema = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('constant') }),
   /**
    * Cosine annealing with warm restarts (SGDR, Loshchilov & Hutter 2017, eq. 5):
    * lr = minLr + (lr0 - minLr) * (1 + cos(pi * Tcur / Ti)) / 2, where the first period lasts `period` epochs
    * and each later one `mult` times the previous. Without restarts set `period` to the epoch count.
    */
-  | { kind: 'cosine'; period: number; mult?: number; minLr?: number }
+  z.strictObject({ kind: z.literal('cosine'), period: z.number().positive(), mult: z.number().min(1).optional(), minLr: z.number().min(0).optional() }),
   /** Step decay: lr0 * gamma^floor(t / every). */
-  | { kind: 'step'; every: number; gamma: number };
+  z.strictObject({ kind: z.literal('step'), every: z.number().positive(), gamma: z.number().positive() }),
+]);
+
+export type ScheduleConfig = z.infer<typeof ScheduleConfigSchema>;
 
 /** The learning rate at progress `t` epochs, for base rate `lr0`. */
 export function learningRateAt(schedule: ScheduleConfig | undefined, lr0: number, t: number): number {
