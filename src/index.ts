@@ -40,6 +40,13 @@ export { openLedger, type Ledger, type LedgerEntry } from './experiments/ledger.
 export { runJobs, type JobRecord, type JobsSummary, type RunJobsOptions } from './experiments/runner.js';
 export { crossValidate, cvJobs, summarizeCv, SEED000_PROTOCOL, type CvProtocol } from './experiments/cv.js';
 export { PRESETS, REPRODUCE_STEPS, presetsOf, presetSettings, type PresetDef, type ReproduceStep } from './experiments/registry.js';
+// Seed 000 experiment 1, the compression sweep (tck sweep, notebooks/01-compression-sweep.ipynb).
+export {
+  SweepConfigSchema, SWEEP_DEFAULTS, SWEEP_DATA, SWEEP_WEIGHTS, SWEEP_ACTIVATIONS, sweepData, sweepArchitecture, sweepWeightQuantizer, sweepInputBits,
+  sweepCost, sweepReferenceBits, sweepPlan, sweepCombinations, summarizeSweep, onParetoFront, SWEEP_COLUMNS, checkSweepFindings, formatSweepFindings,
+  sweepComparison, sweepSpec, sweepFigures, runSweep, checkSweepData, sweepTitle, sweepSettingsNote,
+  type SweepConfig, type SweepWeights, type SweepActivation, type SweepRow, type SweepFinding, type SweepPlan, type SweepResult, type SweepCost,
+} from './experiments/sweep/index.js';
 
 export { openRun, defaultRunDir, resultsDir, type Run, type RunOptions, type ComparisonRow } from './run/rundir.js';
 export { checkpointDir, encodeCheckpoint, decodeCheckpoint, CheckpointError, type CheckpointDir } from './run/checkpoint.js';
@@ -47,6 +54,8 @@ export { createProgress, formatDuration, type Progress } from './run/progress.js
 export { kitVersion, gitInfo, type Provenance } from './run/provenance.js';
 
 export { renderFigure, renderSvg, svgToPng, figure, figureHtml, labelSpec, historySpec, historyFigure, FigureError, type Figure, type FigureOptions, type FigureLabel, type VegaLiteSpec, type HistoryRow } from './report/figures.js';
+export { closeDomain, perClassSpec, perClassFigure, summarizeSeeds, seedSpreadSpec, seedSpreadFigure, type PerClassOptions, type SeedSpreadOptions, type SeedSummaryRow } from './report/figures.js';
+export { CompressionSchema, applyCompression, quantizerByName, affineWeights, CompressionError, type Compression, type CompressionParts } from './experiments/compression.js';
 export { THEME, OKABE_ITO, FONT_FAMILY, SEQUENTIAL_SCHEME } from './report/theme.js';
 export { toDataFrame, frameRows, writeTable, readTable, readCsvRows, markdownTable, htmlTable, formatValue, type Table, type Row } from './report/tables.js';
 export { notebookProfile, PROFILES, type Profile } from './run/profile.js';

@@ -19,20 +19,9 @@ import { stratifiedKFold, stratifiedSplit, miniSubset, filterClasses, classCount
 import { fitRobustScaler, applyScaler, l2NormalizeRows, padImages, resizeBilinear, normalizeChannels, oneHot } from '../src/data/preprocess.js';
 import { loadView } from '../src/data/views.js';
 import { rngStream } from '../src/engine/random.js';
-import { tmpDir } from './helpers/tmp.js';
+import { tmpDir, useDataDir } from './helpers/tmp.js';
 import { tck, TCK, ROOT } from './helpers/tck.js';
 
-/** Points the kit's data directory at a temp dir for one test. */
-function useDataDir(t: import('node:test').TestContext): string {
-  const dir = tmpDir(t);
-  const old = process.env.TCK_DATA_DIR;
-  process.env.TCK_DATA_DIR = dir;
-  t.after(() => {
-    if (old === undefined) delete process.env.TCK_DATA_DIR;
-    else process.env.TCK_DATA_DIR = old;
-  });
-  return dir;
-}
 
 async function rejectsWith(p: Promise<unknown>, ...res: RegExp[]) {
   await assert.rejects(p, (e: unknown) => {

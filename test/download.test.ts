@@ -14,7 +14,7 @@ import { download } from '../src/data/download.js';
 import { fetchSet, importArchive, resolveFiles } from '../src/data/sources.js';
 import { getEntry } from '../src/data/registry.js';
 import { zipSync } from 'fflate';
-import { tmpDir } from './helpers/tmp.js';
+import { tmpDir, useDataDir } from './helpers/tmp.js';
 
 const BODY = Buffer.from(Array.from({ length: 200_000 }, (_, i) => (i * 7 + (i >> 8)) % 256));
 const SHA = createHash('sha256').update(BODY).digest('hex');
@@ -139,13 +139,7 @@ test('download: timeout aborts a stalled transfer and removes the partial', asyn
 
 test('fetch: a corrupt downloaded archive is reported, downloaded again, verified and extracted', async (t) => {
   const base = await startServer(t);
-  const dir = tmpDir(t);
-  const old = process.env.TCK_DATA_DIR;
-  process.env.TCK_DATA_DIR = dir;
-  t.after(() => {
-    if (old === undefined) delete process.env.TCK_DATA_DIR;
-    else process.env.TCK_DATA_DIR = old;
-  });
+  const dir = useDataDir(t);
   const entry = getEntry('vertebral');
   // The real entry, downloading from the local server instead of UCI.
   const local = { ...entry, archives: entry.archives!.map((a) => ({ ...a, url: `${base}/vertebral.zip` })) };

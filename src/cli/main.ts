@@ -7,7 +7,10 @@ import { dataCommand } from './data.js';
 import { benchCommand } from './bench.js';
 import { estimateCommand } from './estimate.js';
 import { reportCommand } from './report.js';
+import { exportCommand } from './export.js';
 import { jobsCommand } from './jobs.js';
+import { nasCommand } from './nas.js';
+import { sweepCommand } from './sweep.js';
 import { workerCommand } from './worker.js';
 import { stepsCommand } from './steps.js';
 import { kitVersion } from '../run/provenance.js';
@@ -18,8 +21,11 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help:
   train: { run: trainCommand, help: 'train a model on a dataset (resumable run directory)' },
   bench: { run: benchCommand, help: 'measure training and inference throughput (and PyTorch where available)' },
   estimate: { run: estimateCommand, help: 'parameters, MACs, storage, memory, arena, cycles, printed-electronics complexity' },
+  export: { run: exportCommand, help: 'the integer-only model of a trained run (JSON and C header), checked against tfjs' },
   report: { run: reportCommand, help: 'write results/REPORT.md and REPORT.html from every run directory' },
   jobs: { run: jobsCommand, help: 'run a list of training job specs as one resumable experiment (pool, in-process or BullMQ)' },
+  nas: { run: nasCommand, help: 'seed 000 NAS: NSGA-II over MLP / CNN spaces, accuracy x complexity (resumable, parallel)' },
+  sweep: { run: sweepCommand, help: 'seed 000 experiment 1: the LeNet5 / VGG7 compression sweep (weights x activations, Pareto front)' },
   worker: { run: workerCommand, help: 'a BullMQ worker: run training jobs from a Redis queue on this machine' },
   steps: { run: stepsCommand, help: 'the steps reproduce.sh runs' },
 };

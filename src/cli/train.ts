@@ -3,6 +3,8 @@
  *
  *   tck train --model lenet5 --dataset mnist --epochs 10 --seed 1 --json
  *   tck train --preset lenet5-mnist --profile quick
+ *   tck train --model lenet5-32 --dataset mnist32 --weights ternary --inputs 8bit --prune 0.5
+ *   tck train --config examples/binary-lenet5.json --profile smoke
  */
 import { z } from 'zod';
 import fs from 'node:fs';
@@ -10,6 +12,11 @@ import path from 'node:path';
 import { initEngine, BACKEND_CHOICES } from '../engine/backend.js';
 import { VIEWS, ViewRefSchema, SubsetSchema, resolveView } from '../data/views.js';
 import { architectureByName } from '../models/zoo.js';
+import { ArchitectureSchema } from '../models/schema.js';
+import type { Architecture } from '../models/arch.js';
+import { estimate } from '../hw/index.js';
+import { CompressionSchema, applyCompression, quantizerByName, type Compression } from '../experiments/compression.js';
+import { loadArchitecture } from './estimate.js';
 import { buildModel } from '../models/build.js';
 import { summarize, formatSummary } from '../models/summary.js';
 import { saveModel } from '../models/io.js';
@@ -29,8 +36,11 @@ import { COMMON_OPTIONS, parse, intFlag, numFlag, profileFlag, printJson, UsageE
 
 export const TrainConfigSchema = z
   .strictObject({
-    model: z.string().min(1),
+    /** A model of the zoo by name, or an architecture as data (`--model file.json` reads one). */
+    model: z.union([z.string().min(1), ArchitectureSchema]),
     dataset: ViewRefSchema,
+    /** Quantizers, pruning and clustering (src/experiments/compression.ts; examples/ has config files). */
+    compression: CompressionSchema.optional(),
     epochs: z.number().int().min(1),
     batchSize: z.number().int().min(1),
     optimizer: OptimizerConfigSchema,
@@ -62,6 +72,12 @@ const FLAG_OF: Record<string, string> = {
   'optimizer.momentum': '--momentum',
   'optimizer.weightDecay': '--weight-decay',
   'subset.n': '--subset',
+  'compression.weights': '--weights',
+  'compression.inputs': '--inputs',
+  'compression.weightBits': '--weight-bits',
+  'compression.keepFirstLast': '--keep-first-last',
+  'compression.prune.sparsity': '--prune',
+  'compression.cluster.clusters': '--cluster',
   valFraction: '--val-fraction',
   'earlyStopping.patience': '--patience',
   seed: '--seed',
@@ -88,7 +104,8 @@ const HELP = `tck train: train one model on one dataset view
   tck train --preset <name> [--profile smoke|quick|paper]
 
 Options:
-  --model <name>        ${'lenet5, lenet5-32, lenet5-cifar10, vgg7, quantnet, mlp-<in>-<hidden...>-<classes>'}
+  --model <name|file>   ${'lenet5, lenet5-32, lenet5-cifar10, vgg7, quantnet, mlp-<in>-<hidden...>-<classes>'},
+                        or an architecture JSON file (as tck estimate takes; examples/mlp-cardio.json)
   --dataset <view>      ${Object.keys(VIEWS).join(', ')}
   --epochs <n>          training epochs
   --batch-size <n>      mini-batch size (default 50)
@@ -96,6 +113,17 @@ Options:
   --subset <n>          train on n samples of the training split (stratified, seeded)
   --val-fraction <f>    hold out this fraction of the training data for validation
   --patience <n>        early stopping on validation loss (needs --val-fraction)
+
+Compression (per layer in a config file's "compression" block: see examples/ and docs/reference.md):
+  --weights <q>         kernel quantizer of every conv2d/dense layer: binary, ternary, <n>bit (affine,
+                        symmetric per channel), float16, none, or a quantizer config as JSON
+  --weight-bits <list>  per-layer affine widths: one for all weighted layers or one per layer (32: float)
+  --inputs <q>          input quantizer of every weighted layer after the first: binary (sign), reste,
+                        <n>bit (affine, dynamic range), none, or JSON
+  --keep-first-last     leave the first and last weighted layers at full precision
+  --prune <s>           prune to sparsity s (0..1) during training (polynomial schedule, magnitude)
+  --cluster <k>         cluster each kernel into k centroids before training (weights train as centroids)
+
   --preset <name>       ${Object.keys(TRAIN_PRESETS).join(', ')}
   --profile <p>         smoke | quick | paper (with --preset; default quick). Flags or a config file that
                         change the preset's settings (other than --seed and --backend) label the run "custom"
@@ -122,11 +150,18 @@ function resolveConfig(argv: string[]) {
     subset: { type: 'string' },
     'val-fraction': { type: 'string' },
     patience: { type: 'string' },
+    weights: { type: 'string' },
+    inputs: { type: 'string' },
+    'weight-bits': { type: 'string' },
+    'keep-first-last': { type: 'boolean' },
+    prune: { type: 'string' },
+    cluster: { type: 'string' },
   });
   if (v.help) return { help: true as const };
   let presetName: string;
   let profile: Profile | 'custom';
   let presetLayers: Partial<TrainConfig>[] = [];
+  let fileProfile: Profile | undefined;
   if (v.preset) {
     const p = TRAIN_PRESETS[v.preset];
     if (!p) throw new UsageError(`--preset: unknown train preset ${JSON.stringify(v.preset)}; known: ${Object.keys(TRAIN_PRESETS).join(', ')}`);
@@ -134,23 +169,61 @@ function resolveConfig(argv: string[]) {
     profile = profileFlag(v.profile, 'quick');
     presetLayers = [p.config, p.profiles[profile]];
   } else {
-    if (v.profile) throw new UsageError(`--profile: only with --preset (a profile is a preset's setting); known presets: ${Object.keys(TRAIN_PRESETS).join(', ')}`);
     profile = 'custom';
   }
+  // A config file may carry its own profiles ({"profiles": {"smoke": {...}, ...}}, as examples/ do): with
+  // --profile, that block applies over the file's settings.
+  let file = v.config ? readConfigFile(v.config) : undefined;
+  if (file !== undefined && (file === null || typeof file !== 'object' || Array.isArray(file))) {
+    throw new ConfigError(`${v.config}: (top level): expected a JSON object, got ${Array.isArray(file) ? 'an array' : JSON.stringify(file)}`);
+  }
+  let fileLayers: unknown[] = [file];
+  if (file && 'profiles' in (file as object)) {
+    const { profiles, ...rest } = file as { profiles: unknown };
+    const ok = profiles && typeof profiles === 'object' && !Array.isArray(profiles);
+    if (!ok) throw new ConfigError(`${v.config}: profiles: expected an object {"smoke": {...}, "quick": {...}, "paper": {...}}`);
+    const unknown = Object.keys(profiles as object).filter((k) => !['smoke', 'quick', 'paper'].includes(k));
+    if (unknown.length) throw new ConfigError(`${v.config}: profiles: unknown profile ${unknown.join(', ')}; profiles: smoke, quick, paper`);
+    file = rest;
+    if (v.preset && v.profile) throw new UsageError('--profile: the config file has its own profiles; give --preset or a config file with profiles, not both');
+    if (v.profile) {
+      const p = profileFlag(v.profile, 'quick');
+      const block = (profiles as Record<string, unknown>)[p];
+      if (block === undefined) throw new UsageError(`--profile ${p}: ${v.config} defines profiles ${Object.keys(profiles as object).join(', ')}`);
+      fileLayers = [rest, block];
+      fileProfile = p;
+    } else fileLayers = [rest];
+  } else if (v.profile && !v.preset) {
+    throw new UsageError(`--profile: only with --preset (a profile is a preset's setting) or a config file with "profiles"; known presets: ${Object.keys(TRAIN_PRESETS).join(', ')}`);
+  }
   // A mistyped model or dataset on the command line is a usage error (exit 2), named with what exists.
-  if (v.model !== undefined) {
+  // --model takes a zoo name or an architecture file (read here: the run's config then holds the architecture).
+  let model: string | Architecture | undefined = v.model;
+  if (v.model !== undefined && isFileName(v.model)) model = loadArchitecture(v.model);
+  else if (v.model !== undefined) {
     try {
       architectureByName(v.model);
     } catch (e) {
-      throw new UsageError(`--model: ${(e as Error).message}`);
+      throw new UsageError(`--model: ${(e as Error).message} (or give an architecture file: --model my-arch.json)`);
     }
   }
   if (v.dataset !== undefined && !(v.dataset in VIEWS)) throw new UsageError(`--dataset: unknown dataset view ${JSON.stringify(v.dataset)}; known: ${Object.keys(VIEWS).join(', ')}`);
-  const file = v.config ? readConfigFile(v.config) : undefined;
   const subsetN = intFlag(v.subset, 'subset', 1);
   const patience = intFlag(v.patience, 'patience', 1);
+  const prune = numFlag(v.prune, 'prune');
+  const clusters = intFlag(v.cluster, 'cluster', 2);
+  const weightBits = v['weight-bits'] === undefined ? undefined : v['weight-bits'].split(',').map((x) => intFlag(x.trim(), 'weight-bits', 1)!);
+  const compression: Partial<Compression> = {
+    weights: v.weights === undefined ? undefined : (quantizerByName(v.weights, 'weights', '--weights') ?? { kind: 'none' }),
+    inputs: v.inputs === undefined ? undefined : (quantizerByName(v.inputs, 'inputs', '--inputs') ?? { kind: 'none' }),
+    weightBits: weightBits === undefined ? undefined : weightBits.length === 1 ? weightBits[0] : weightBits,
+    keepFirstLast: v['keep-first-last'] ? true : undefined,
+    prune: prune === undefined ? undefined : { sparsity: prune },
+    cluster: clusters === undefined ? undefined : { clusters },
+  };
   const flags = {
-    model: v.model,
+    model,
+    compression: Object.values(compression).some((x) => x !== undefined) ? compression : undefined,
     dataset: v.dataset,
     epochs: intFlag(v.epochs, 'epochs', 1),
     batchSize: intFlag(v['batch-size'], 'batch-size', 1),
@@ -168,10 +241,12 @@ function resolveConfig(argv: string[]) {
   };
   // Backend: --backend or the config file, else the TCK_BACKEND environment variable, else auto.
   const base = { ...BASE, backend: process.env.TCK_BACKEND ?? BASE.backend };
-  if (file !== undefined && (file === null || typeof file !== 'object' || Array.isArray(file))) {
-    throw new ConfigError(`${v.config}: (top level): expected a JSON object, got ${Array.isArray(file) ? 'an array' : JSON.stringify(file)}`);
+  // An architecture file named in a config file is found relative to that file.
+  const fileModel = (fileLayers as { model?: unknown }[]).reduce<unknown>((m, l) => (l && l.model !== undefined ? l.model : m), undefined);
+  if (flags.model === undefined && typeof fileModel === 'string' && isFileName(fileModel)) {
+    flags.model = loadArchitecture(path.resolve(path.dirname(v.config!), fileModel));
   }
-  const merged = merge<TrainConfig>(base, ...presetLayers, file, stripUndefined(flags));
+  const merged = merge<TrainConfig>(base, ...presetLayers, ...fileLayers, stripUndefined(flags));
   // Errors in values that came from flags name the flag as well as the field.
   const given = new Set<string>();
   const collect = (o: unknown, prefix: string): void => {
@@ -196,11 +271,20 @@ function resolveConfig(argv: string[]) {
   // A custom run gets its own directory, named by a short hash of the resolved config (as tck estimate does), so
   // two different custom runs never share one and a custom run never takes a preset's name.
   const hash = hashJson({ ...config, backend: undefined }).slice(0, 8);
-  const what = `${config.model}-${resolveView(config.dataset).name}`;
-  presetName = profile === 'custom' ? `${v.preset ?? what}-${hash}` : v.preset!;
-  const title = profile === 'custom' ? `custom run ${hash} (${config.model} on ${resolveView(config.dataset).name}${v.preset ? `, changed from preset ${v.preset}` : ''})` : `preset ${presetName} (${profile})`;
-  return { help: false as const, config, presetName, preset: v.preset, title, profile, changed, out: v.out, fresh: Boolean(v.fresh), json: Boolean(v.json), quiet: Boolean(v.quiet) };
+  const what = `${modelName(config.model)}-${resolveView(config.dataset).name}`;
+  const configName = v.config ? path.basename(v.config, '.json') : undefined;
+  if (fileProfile) {
+    // A config file's profile picks the file's settings, but a config file is not one of the kit's presets: the
+    // run is exploratory (profile custom, its own section of the report), named by the file and its profile.
+    profile = 'custom';
+    presetName = `${configName}-${fileProfile}-${hash}`;
+  } else presetName = profile === 'custom' ? `${v.preset ?? what}-${hash}` : v.preset!;
+  const title = fileProfile ? `config ${v.config} (${fileProfile}; ${modelName(config.model)} on ${resolveView(config.dataset).name})` : profile === 'custom' ? `custom run ${hash} (${modelName(config.model)}${config.compression ? ', compressed' : ''} on ${resolveView(config.dataset).name}${v.preset ? `, changed from preset ${v.preset}` : ''})` : `preset ${presetName} (${profile})`;
+  return { help: false as const, config, presetName, preset: v.preset, title, profile, configProfile: fileProfile ?? null, changed, out: v.out, fresh: Boolean(v.fresh), json: Boolean(v.json), quiet: Boolean(v.quiet) };
 }
+
+const isFileName = (m: string) => m.endsWith('.json') || m.includes('/') || m.includes(path.sep);
+const modelName = (m: string | Architecture) => (typeof m === 'string' ? m : m.name);
 
 export async function trainCommand(argv: string[]): Promise<number> {
   const r = resolveConfig(argv);
@@ -211,9 +295,9 @@ export async function trainCommand(argv: string[]): Promise<number> {
   const { config, presetName, profile } = r;
   // Everything that can be wrong with the inputs (model name, dataset files, shapes) fails here, before a run
   // directory exists.
-  architectureByName(config.model);
+  if (typeof config.model === 'string') architectureByName(config.model);
   const engine = await initEngine({ backend: config.backend });
-  const spec: JobSpecInput = {
+  const base: JobSpecInput = {
     model: config.model,
     data: {
       source: config.dataset,
@@ -226,8 +310,13 @@ export async function trainCommand(argv: string[]): Promise<number> {
     evaluate: ['validation', 'test'],
     output: { weights: true, history: true },
   };
-  const parsed = parseJobSpec(spec, 'train config');
-  const data = await loadJobData(parsed);
+  const data = await loadJobData(parseJobSpec(base, 'train config'));
+  // The compression recipe becomes the job's layer quantizers, hooks and init (the pruning schedule is placed
+  // by the number of optimizer steps, known once the data is loaded).
+  const trainRows = Math.round(data.train.y.length * (1 - config.valFraction));
+  const totalSteps = config.epochs * Math.ceil(trainRows / config.batchSize);
+  const parts = applyCompression(jobArchitecture(parseJobSpec(base, 'train config'), data.train.classNames.length), config.compression, totalSteps);
+  const parsed = parseJobSpec(config.compression ? { ...base, model: parts.arch, hooks: parts.hooks, init: parts.init } : base, 'train config');
   const arch = jobArchitecture(parsed, data.train.classNames.length);
   checkInput(arch, data.train);
   const run = openRun({ command: 'train', preset: presetName, profile, seed: config.seed, config, out: r.out, fresh: r.fresh, engine });
@@ -291,13 +380,16 @@ export async function trainCommand(argv: string[]): Promise<number> {
     writeModelWeights(model, result.weights!, 'trained weights');
     await saveModel(model, path.join(run.dir, 'model'));
     model.dispose();
+    // The trained architecture (after clustering, with its quantizers) is what `tck export` rebuilds.
+    run.writeJson('architecture.json', { architecture: result.architecture });
+    const hw = estimate(result.architecture);
     const history = result.history.map((h, i) => ({ ...h, seconds: epochs[i]?.seconds ?? null }));
     run.writeCsv('history.csv', history as unknown as Record<string, unknown>[], ['epoch', 'loss', 'accuracy', 'valLoss', 'valAccuracy', 'lr', 'seconds']);
     // figures/history.svg and .png: loss and accuracy per epoch, labelled with the profile
     if (history.length > 0) {
       await historyFigure(history.map((h) => ({ ...h, seconds: h.seconds ?? 0 })), {
         dir: run.figurePath(''),
-        title: `${r.title}: training history (${config.model})`,
+        title: `${r.title}: training history (${modelName(config.model)})`,
         profile,
         testAccuracy: result.metrics.testAccuracy,
         testLoss: result.metrics.testLoss,
@@ -309,9 +401,13 @@ export async function trainCommand(argv: string[]): Promise<number> {
       command: 'train',
       preset: presetName,
       profile,
-      model: config.model,
+      configProfile: r.configProfile,
+      model: modelName(config.model),
       dataset: resolveView(config.dataset).name,
+      compression: config.compression ?? null,
       params: summary.totalParams,
+      storageBytes: hw.storageBytes,
+      macs: hw.macs,
       trainSamples,
       epochs: result.epochs,
       bestEpoch: result.bestEpoch + 1,

@@ -20,6 +20,10 @@ import type { LayersModel, Tensor } from '@tensorflow/tfjs';
 import { isQuantLayer, QuantActivation, type QuantLayer, QuantConv2D } from '../quant/layers.js';
 import { type InputCoding, QUANTIZER_KIND_NAMES, QUANTIZER_KINDS, QUANTIZER_OPS, quantizerCodes, quantizerOps, type QuantizerConfig } from '../quant/quantizers.js';
 import { writeFileAtomic, writeJsonAtomic } from '../util/files.js';
+import type { Architecture } from '../models/arch.js';
+import { buildModel } from '../models/build.js';
+import type { Dataset } from '../data/types.js';
+import { calibrate, staticInputQuantizers, transferWeights } from './ptq.js';
 import { KitError } from '../util/errors.js';
 
 /** How the next layer reads this layer's output: codes of an affine/uniform quantizer, signs, or final logits. */
@@ -161,6 +165,19 @@ function segments(model: LayersModel): Segment[] {
   }
   if (out.length === 0) throw new ExportError('the model has no quantized conv2d/dense layer');
   return out;
+}
+
+/**
+ * A trained model made exportable: every conv2d/dense layer whose input is not already quantized (the model
+ * input, layers after ReLU) gets a static affine `bits`-bit input quantizer calibrated on `representative`
+ * (TFLite's full-integer recipe); kernel quantizers and weights stay as trained. Returns a new model (the caller
+ * disposes both).
+ */
+export function exportableModel(model: LayersModel, arch: Architecture, representative: Dataset, bits = 8): { arch: Architecture; model: LayersModel } {
+  const qArch = staticInputQuantizers(arch, calibrate(model, representative), bits);
+  const qModel = buildModel(qArch, { seed: 0 });
+  transferWeights(model, qModel);
+  return { arch: qArch, model: qModel };
 }
 
 /** Builds the integer export of a quantized tfjs model. */

@@ -30,6 +30,15 @@ export const DatasetViewSchema = z.strictObject({
   normalize: z.union([z.literal('none'), z.strictObject({ mean: z.array(z.number()), std: z.array(z.number().positive()) })]).optional(),
   /** Image size change: zero padding (28 -> 32 with 2 pixels) or bilinear resize (the reference's). */
   resize: z.strictObject({ to: z.number().int().min(1), method: z.enum(['pad', 'bilinear']) }).optional(),
+  /** Keep n rows of the test split (`first`, or a seeded stratified draw); default: the whole test split. */
+  testSubset: Subset.optional(),
+  /** Repeat a grey channel three times, after normalising (a grey stand-in for an RGB dataset, marked as such by its user). */
+  grayToRgb: z.boolean().optional(),
+  /**
+   * Rotate every image (train and test) by this many degrees, counter-clockwise about its centre; bilinear with
+   * zero fill, exact for multiples of 90 (seed 004 Table 4.4's "Rotated Cat vs Dog", whose angle is not printed).
+   */
+  rotate: z.number().optional(),
 });
 
 export type DatasetView = z.infer<typeof DatasetViewSchema>;
@@ -72,6 +81,16 @@ export const VIEWS: Record<string, { view: DatasetView; description: string }> =
     view: { dataset: 'cifar10', normalize: 'none', classes: ['horse', 'frog'] },
     description: 'seed 004 Horse vs Frog (pixels in [0, 1])',
   },
+  // Offline stand-ins for seed 004's CIFAR-10 pairs (tck compress --stand-in): two Fashion-MNIST class pairs, padded
+  // to 32x32 and repeated into 3 channels so QuantNet and its Table 4.1 parameter counts stay as they are.
+  'stand-in-shirt-tshirt': {
+    view: { dataset: 'fashion-mnist', normalize: 'none', classes: ['Shirt', 'T-shirt/top'], resize: { to: 32, method: 'pad' }, grayToRgb: true },
+    description: 'STAND-IN for seed 004 Cat vs Dog: Fashion-MNIST Shirt vs T-shirt/top, 32x32x3, pixels in [0, 1]',
+  },
+  'stand-in-sandal-sneaker': {
+    view: { dataset: 'fashion-mnist', normalize: 'none', classes: ['Sandal', 'Sneaker'], resize: { to: 32, method: 'pad' }, grayToRgb: true },
+    description: 'STAND-IN for seed 004 Horse vs Frog: Fashion-MNIST Sandal vs Sneaker, 32x32x3, pixels in [0, 1]',
+  },
   cifar100: { view: { dataset: 'cifar100', normalize: 'none' }, description: 'CIFAR-100 fine labels, pixels in [0, 1]' },
   cardio: { view: { dataset: 'cardio', target: 'CLASS' }, description: 'Cardiotocography, CLASS target (10 classes), reference scaling' },
   'cardio-nsp': { view: { dataset: 'cardio', target: 'NSP' }, description: 'Cardiotocography, NSP target (3 classes)' },
@@ -100,6 +119,14 @@ export interface LoadedView {
   record: DatasetRecord;
 }
 
+/** NHWC images with one channel repeated three times. */
+function grayToRgb(ds: Dataset): Dataset {
+  if (ds.shape[2] !== 1) throw new DataError(`dataset ${ds.id}`, `grayToRgb needs 1-channel images, got shape [${ds.shape}]`);
+  const x = new Float32Array(ds.x.length * 3);
+  for (let i = 0; i < ds.x.length; i++) x[3 * i] = x[3 * i + 1] = x[3 * i + 2] = ds.x[i];
+  return { ...ds, x, shape: [ds.shape[0], ds.shape[1], 3] };
+}
+
 /** Resizes, then normalises: padding happens on [0, 1] pixels, so the border is black background. */
 function prepare(ds: Dataset, v: DatasetView): Dataset {
   let d = ds;
@@ -114,7 +141,43 @@ function prepare(ds: Dataset, v: DatasetView): Dataset {
     }
   }
   if (v.normalize && v.normalize !== 'none') d = normalizeChannels(d, v.normalize.mean, v.normalize.std);
+  if (v.grayToRgb) d = grayToRgb(d);
+  if (v.rotate !== undefined && v.rotate % 360 !== 0) d = rotateImages(d, v.rotate);
   return d;
+}
+
+/** Every NHWC image rotated by `degrees` counter-clockwise about its centre (bilinear, zero outside). */
+function rotateImages(ds: Dataset, degrees: number): Dataset {
+  const [h, w, c] = ds.shape;
+  const t = (degrees * Math.PI) / 180;
+  // Multiples of 90 degrees land on pixel centres: snap the trigonometry so they are exact permutations.
+  const snap = (v: number) => (Math.abs(v - Math.round(v)) < 1e-12 ? Math.round(v) : v);
+  const cos = snap(Math.cos(t));
+  const sin = snap(Math.sin(t));
+  const cy = (h - 1) / 2;
+  const cx = (w - 1) / 2;
+  const x = new Float32Array(ds.x.length);
+  const px = (base: number, r: number, q: number, ch: number) => (r < 0 || r >= h || q < 0 || q >= w ? 0 : ds.x[base + (r * w + q) * c + ch]);
+  for (let i = 0; i < ds.y.length; i++) {
+    const base = i * h * w * c;
+    for (let r = 0; r < h; r++) {
+      for (let q = 0; q < w; q++) {
+        // The source of output pixel (r, q) (rows grow downwards): at 90 degrees the top-left takes the top-right.
+        const sr = cy + cos * (r - cy) + sin * (q - cx);
+        const sq = cx - sin * (r - cy) + cos * (q - cx);
+        const r0 = Math.floor(sr + 1e-9);
+        const q0 = Math.floor(sq + 1e-9);
+        const fr = Math.max(0, sr - r0);
+        const fq = Math.max(0, sq - q0);
+        for (let ch = 0; ch < c; ch++) {
+          const top = (1 - fq) * px(base, r0, q0, ch) + (fq ? fq * px(base, r0, q0 + 1, ch) : 0);
+          const bottom = fr ? (1 - fq) * px(base, r0 + 1, q0, ch) + (fq ? fq * px(base, r0 + 1, q0 + 1, ch) : 0) : 0;
+          x[base + (r * w + q) * c + ch] = (1 - fr) * top + fr * bottom;
+        }
+      }
+    }
+  }
+  return { ...ds, x };
 }
 
 /** Loads a view: registry data, merged/subset/filtered and preprocessed. `seed` drives stratified subsets. */
@@ -132,6 +195,7 @@ export async function loadView(v: string | DatasetView, seed: number | string): 
     test = undefined;
   }
   if (view.subset) train = miniSubset(train, view.subset.n, view.subset.mode, rngStream(seed, 'data'));
+  if (view.testSubset && test) test = miniSubset(test, view.testSubset.n, view.testSubset.mode, rngStream(seed, 'data:test'));
   train = prepare(train, view);
   test = test && prepare(test, view);
   return { name, train: { ...train, id: name }, test: test && { ...test, id: `${name}:test` }, record: { id: name, files: raw.files } };

@@ -19,6 +19,20 @@ export type PresetTable<C = Record<string, unknown>> = Record<string, PresetDef<
 
 const smokeSubset = { subset: { n: 2000, mode: 'stratified' as const } };
 
+/** NAS profiles (seed 000 Table 2.3 at paper): smoke proves the code path, quick is a small search. */
+const NAS_MLP_PROFILES = {
+  smoke: { population: 6, offspring: 2, generations: 3, epochs: 2, folds: 2, repeats: 1 },
+  quick: { population: 12, offspring: 4, generations: 4, epochs: 10, folds: 5, repeats: 1 },
+  paper: {},
+};
+/** CNN trainings cost seconds to minutes each on a CPU: smoke and quick use subsets and narrower channels. */
+const narrowConvs = (channels: number[]) => Object.fromEntries([1, 2, 3, 4].map((i) => [`conv_channels${i}`, channels]));
+const NAS_CNN_PROFILES = {
+  smoke: { subset: { n: 150, mode: 'stratified' }, population: 4, offspring: 2, generations: 2, epochs: 1, folds: 2, repeats: 1, geneOptions: { conv_layers: [1, 2], ...narrowConvs([16]) } },
+  quick: { subset: { n: 500, mode: 'stratified' }, population: 8, offspring: 4, generations: 2, epochs: 2, folds: 2, repeats: 1, geneOptions: narrowConvs([16, 24, 32]) },
+  paper: {},
+};
+
 /** Presets of every command, by command name. */
 export const PRESETS: Record<string, PresetTable> = {
   train: {
@@ -33,11 +47,48 @@ export const PRESETS: Record<string, PresetTable> = {
       profiles: { smoke: { epochs: 1, ...smokeSubset }, quick: { epochs: 3 }, paper: { epochs: 10 } },
     },
   },
+  // Seed 000 experiment 1 (src/experiments/sweep/): every other setting is the seed's (sweep/config.ts,
+  // SWEEP_DEFAULTS); smoke and quick reduce data, folds, repeats, epochs and (VGG7) channel width.
+  sweep: {
+    'lenet5-mnist32': {
+      description: 'seed 000 experiment 1: LeNet5 on mini-MNIST 32x32, 4 weight compressions x 4 activations, 5-fold x 3 repeats, 30 epochs, batch 50',
+      config: { model: 'lenet5', data: 'mini-mnist32', batchSize: 50 },
+      profiles: {
+        smoke: { subset: { n: 400, mode: 'first' }, testSubset: { n: 200, mode: 'first' }, epochs: 1, protocol: { k: 2, repeats: 1, valFraction: 0.1 } },
+        quick: { testSubset: { n: 2000, mode: 'first' }, epochs: 4, protocol: { k: 5, repeats: 1, valFraction: 0.1 } },
+        paper: {},
+      },
+    },
+    'vgg7-cifar10': {
+      description: 'seed 000 experiment 1: VGG7 on mini-CIFAR10 (needs CIFAR-10; --stand-in: Fashion-MNIST 32x32x3), 16 combinations, 5-fold x 3 repeats, 30 epochs, batch 100',
+      config: { model: 'vgg7', data: 'mini-cifar10', batchSize: 100 },
+      profiles: {
+        smoke: { width: 0.0625, subset: { n: 300, mode: 'first' }, testSubset: { n: 100, mode: 'first' }, epochs: 1, protocol: { k: 2, repeats: 1, valFraction: 0.1 } },
+        quick: { width: 0.125, subset: { n: 1000, mode: 'first' }, testSubset: { n: 1000, mode: 'first' }, epochs: 3, protocol: { k: 3, repeats: 1, valFraction: 0.1 } },
+        paper: {},
+      },
+    },
+  },
+  // Seed 000 §2.3 NAS (src/experiments/nas.ts): every other setting is Table 2.3's (NAS_DEFAULTS); smoke and
+  // quick shrink the population, generations, epochs, folds and repeats (and the CNN's data and channels).
+  nas: {
+    'mlp-vertebral': { description: 'seed 000 NAS, MLP space (Table 2.1) on Vertebral Column (needs tck data fetch vertebral), batch 32', config: { space: 'mlp', dataset: 'vertebral', batchSize: 32 }, profiles: NAS_MLP_PROFILES },
+    'mlp-breast-cancer': { description: 'seed 000 NAS, MLP space (Table 2.1) on Breast Cancer (Ljubljana), batch 32', config: { space: 'mlp', dataset: 'breast-cancer', batchSize: 32 }, profiles: NAS_MLP_PROFILES },
+    'mlp-cardio': { description: 'seed 000 NAS, MLP space (Table 2.1) on Cardiotocography (10 classes), batch 32', config: { space: 'mlp', dataset: 'cardio', batchSize: 32 }, profiles: NAS_MLP_PROFILES },
+    'mlp-mini-mnist': { description: 'seed 000 NAS, MLP space (Table 2.1) on mini-MNIST (4,000 images, flattened), batch 50', config: { space: 'mlp', dataset: 'mini-mnist', batchSize: 50 }, profiles: { ...NAS_MLP_PROFILES, smoke: { ...NAS_MLP_PROFILES.smoke, subset: { n: 300, mode: 'stratified' } }, quick: { ...NAS_MLP_PROFILES.quick, subset: { n: 1000, mode: 'stratified' } } } },
+    'cnn-mini-mnist': { description: 'seed 000 NAS, CNN space (Table 2.2) on mini-MNIST (28x28), batch 50', config: { space: 'cnn', dataset: 'mini-mnist', batchSize: 50 }, profiles: NAS_CNN_PROFILES },
+    'cnn-mini-cifar10': { description: 'seed 000 NAS, CNN space (Table 2.2) on mini-CIFAR10 (needs tck data fetch cifar10), batch 100', config: { space: 'cnn', dataset: 'mini-cifar10', batchSize: 100 }, profiles: NAS_CNN_PROFILES },
+  },
   notebook: {
     quickstart: {
       description: 'the quickstart notebook: LeNet-5 on an MNIST subset',
       config: { model: 'lenet5', dataset: 'mnist', batchSize: 50, optimizer: { name: 'adam', lr: 1e-3 }, seed: 1 },
       profiles: { smoke: { trainSamples: 1000, epochs: 1 }, quick: { trainSamples: 10000, epochs: 2 }, paper: { trainSamples: 60000, epochs: 10 } },
+    },
+    'compression-tutorial': {
+      description: 'the compression tutorial: LeNet-5 (32x32) with float, 4-bit, ternary and binary weights on MNIST',
+      config: { model: 'lenet5-32', dataset: 'mnist32', batchSize: 50, optimizer: { name: 'adam', lr: 1e-3 }, seed: 1, weights: ['none', '4bit', 'ternary', 'binary'], exportVariant: '4bit', checkSamples: 1000 },
+      profiles: { smoke: { trainSamples: 1000, epochs: 1, checkSamples: 300 }, quick: { trainSamples: 10000, epochs: 3 }, paper: { trainSamples: 60000, epochs: 10 } },
     },
   },
 };
@@ -71,4 +122,8 @@ export const REPRODUCE_STEPS: ReproduceStep[] = [
   { name: 'estimate-quantnet', argv: ['estimate', '--model', 'quantnet'], description: 'seed 004 Tables 4.1 and 4.6' },
   { name: 'train-lenet5-mnist', argv: ['train', '--preset', 'lenet5-mnist'], description: 'LeNet-5 baseline on MNIST (seed 001)' },
   { name: 'train-lenet5-fashion-mnist', argv: ['train', '--preset', 'lenet5-fashion-mnist'], description: 'LeNet-5 baseline on Fashion-MNIST (seed 001)' },
+  { name: 'sweep-lenet5-mnist32', argv: ['sweep', '--preset', 'lenet5-mnist32'], description: 'seed 000 experiment 1: LeNet5 compression sweep (Figs. 3.1, 3.2)' },
+  // CIFAR-10 cannot be obtained offline: the VGG7 half runs on the Fashion-MNIST stand-in, marked STAND-IN
+  // (once CIFAR-10 is imported: tck sweep --preset vgg7-cifar10 --profile <p>).
+  { name: 'sweep-vgg7-stand-in', argv: ['sweep', '--preset', 'vgg7-cifar10', '--stand-in'], description: 'seed 000 experiment 1 on VGG7, on the Fashion-MNIST stand-in for mini-CIFAR10' },
 ];

@@ -15,12 +15,12 @@ const name = z.string().min(1).optional();
 /** A quantizer config (src/quant/config.ts); its errors keep their paths (`layers.2.kernelQuantizer.bits`). */
 const quantizer = QuantizerConfigSchema;
 const compression = {
-  kernelQuantizer: quantizer.optional(),
-  biasQuantizer: quantizer.optional(),
-  inputQuantizer: quantizer.optional(),
-  clusters: pos.optional(),
-  prune: z.boolean().optional(),
-  gradBits: pos.optional(),
+  kernelQuantizer: quantizer.optional().describe('quantizer of the weights (forward), straight-through in the backward pass'),
+  biasQuantizer: quantizer.optional().describe('quantizer of the bias'),
+  inputQuantizer: quantizer.optional().describe("quantizer of the layer's input"),
+  clusters: pos.optional().describe('weights as this many shared centroids plus indices (weight clustering)'),
+  prune: z.boolean().optional().describe('the kernel has a pruning mask (set by pruning hooks and transforms)'),
+  gradBits: pos.optional().describe('quantize the gradient flowing back through the layer to this many bits'),
 };
 
 /** An unknown `kind` is reported as `unknown layer kind "x"; valid kinds: conv2d, dense, ...`. */

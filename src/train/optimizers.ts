@@ -21,7 +21,7 @@ import { KitError } from '../util/errors.js';
 export const OptimizerConfigSchema = z
   .strictObject({
     name: z.enum(['adam', 'sgd']),
-    lr: z.number().positive().finite(),
+    lr: z.number({ error: 'must be a positive number' }).positive({ error: 'must be a positive number' }).finite({ error: 'must be a positive number' }),
     beta1: z.number().min(0).max(1).optional(),
     beta2: z.number().min(0).max(1).optional(),
     epsilon: z.number().positive().optional(),

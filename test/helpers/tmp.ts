@@ -9,3 +9,15 @@ export function tmpDir(t: TestContext): string {
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   return dir;
 }
+
+/** Points the kit's data directory (TCK_DATA_DIR) at a fresh temp dir for one test; restored when it ends. */
+export function useDataDir(t: TestContext): string {
+  const dir = tmpDir(t);
+  const old = process.env.TCK_DATA_DIR;
+  process.env.TCK_DATA_DIR = dir;
+  t.after(() => {
+    if (old === undefined) delete process.env.TCK_DATA_DIR;
+    else process.env.TCK_DATA_DIR = old;
+  });
+  return dir;
+}
