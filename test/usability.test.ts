@@ -100,10 +100,14 @@ test('custom runs get their own directories; a config file with profiles names i
   assert.equal(tck([...base, '--seed', '2', '--weights', 'binary'], env).code, 0);
   const dirs = fs.readdirSync(results).sort();
   assert.equal(dirs.length, 3, dirs.join(', '));
+  const before = new Set(dirs);
   for (const d of dirs) assert.match(d, /^train-lenet5-mnist-[0-9a-f]{8}-custom$/);
   const again = tck([...base.filter((a) => a !== '--quiet'), '--seed', '2'], env);
+  const one = tck([...base.filter((a) => a !== '--quiet'), '--seed', '3'], env);
+  assert.match(one.stderr, /after 1 epoch \(/, 'singular: "1 epoch", not "1 epochs"');
+  assert.doesNotMatch(one.stderr, /1 epochs/);
   assert.match(again.stderr, /is already finished/);
-  assert.equal(fs.readdirSync(results).length, 3);
+  assert.equal(fs.readdirSync(results).filter((d) => !before.has(d)).length, 1, 'only the seed-3 run added a directory');
   const noProfiles = tck(['train', '--config', 'examples/mlp-cardio.json', '--profile', 'smoke']);
   assert.equal(noProfiles.code, 2);
   assert.match(noProfiles.stderr, /--profile: only with --preset .* or a config file with "profiles"/);
