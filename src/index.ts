@@ -45,6 +45,7 @@ export {
   SweepConfigSchema, SWEEP_DEFAULTS, SWEEP_DATA, SWEEP_WEIGHTS, SWEEP_ACTIVATIONS, sweepData, sweepArchitecture, sweepWeightQuantizer, sweepInputBits,
   sweepCost, sweepReferenceBits, sweepPlan, sweepCombinations, summarizeSweep, onParetoFront, SWEEP_COLUMNS, checkSweepFindings, formatSweepFindings,
   sweepComparison, sweepSpec, sweepFigures, runSweep, checkSweepData, sweepTitle, sweepSettingsNote,
+  runSweepPreset, sweepPresetConfig, sweepStandIn, SWEEP_STAND_INS, measuredTiming, estimateSweepSeconds, sweepWork, type SweepPaperEstimate,
   type SweepConfig, type SweepWeights, type SweepActivation, type SweepRow, type SweepFinding, type SweepPlan, type SweepResult, type SweepCost,
 } from './experiments/sweep/index.js';
 
@@ -83,3 +84,28 @@ export * from './compress/index.js';
 
 // Shared utilities: the base error class, JSON hashing, atomic files, statistics.
 export * from './util/index.js';
+
+// Seed 002 (issue 14): the bit-packed XNOR-popcount engine, the majority loss, the genetic trainers, the binary ResNet.
+export * from './binary/index.js';
+export { resnet18, type ResNetOptions } from './models/resnet.js';
+export { buildGraphModel } from './models/build.js';
+export {
+  BinaryConfigSchema, GeneticExperimentSchema, ResNetExperimentSchema, binaryJobs, summarizeBinary, runBinary, runBinaryPreset, binaryPresetConfig, binaryFigures, checkBinaryData,
+  SEED002_PUBLISHED, SEED002_EPOCHS, RESNET_VARIANTS, variantEpochs,
+  type BinaryConfig, type GeneticExperiment, type ResNetExperiment, type BinaryResult, type BinaryRow, type CurveRow, type BinarySummary, type BinaryPresetRun, type ResNetVariant,
+} from './experiments/binary.js';
+
+// Seed 000 NAS (issue 11): NSGA-II, the random-search baseline, hypervolume, ZDT problems, the seed-000 search spaces.
+export * from './search/index.js';
+export {
+  NasConfigSchema, NAS_DEFAULTS, nasSetup, prepareNas, runNas, runNasPreset, nasPresetConfig, writeNasResults, nasFigures, nasComparison, candidateRow, distinctFront, paretoFront, nasHypervolume, TABLE_2_4_HOURS,
+  type NasConfig, type NasSetup, type NasResult, type NasSummary, type CandidateData, type HistoryRow as NasHistoryRow, type NasPresetRun,
+} from './experiments/nas.js';
+
+// Seed 004 (issue 13): intrinsic dimension (TwoNN, PCA), layer significance, the compression study of QuantNet.
+export * from './analysis/index.js';
+export {
+  CompressStudyConfigSchema, STUDY_DEFAULTS, STUDY_PARTS, STAND_IN_VIEWS, compressPresetConfig, runCompressPreset, compressExperiment, checkCompressData, compressDataPresent, tableMarkdown,
+  TABLE_4_3, TABLE_4_4, TABLE_4_5, TABLE_4_6 as TABLE_4_6_ACCURACIES, TABLE_4_7, TABLE_4_8, TABLE_4_9, MIXED_DESIGNS, QUANTNET, WEIGHTED, designTag, precisionsOf, mixedPrecisionArchitecture, storage as parameterStorage, STORAGE_RULES,
+  type CompressStudyConfig, type CompressExperimentResult, type CompressPresetRun,
+} from './experiments/compress/index.js';

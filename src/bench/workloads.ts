@@ -18,6 +18,7 @@ import { runJobs } from '../experiments/runner.js';
 import { cvJobs, SEED000_PROTOCOL } from '../experiments/cv.js';
 import { isPresent, getEntry } from '../data/registry.js';
 import { median } from '../util/stats.js';
+import { binaryInferBench } from '../binary/bench.js';
 
 export interface BenchResult {
   name: string;
@@ -155,7 +156,8 @@ async function jobsThroughput(backend: string, threads: number): Promise<BenchRe
 }
 
 /** The kit's reference workloads (the first three also in bench/torch_peer.py). */
-export const BENCH_WORKLOADS = ['lenet5-train', 'lenet5-infer', 'mlp-train', 'jobs-throughput'] as const;
+/** `binary-infer` (seed 002, src/binary/bench.ts) reports two rows: the bit-packed engine and the float tfjs peer. */
+export const BENCH_WORKLOADS = ['lenet5-train', 'lenet5-infer', 'mlp-train', 'jobs-throughput', 'binary-infer'] as const;
 
 export async function runBench(opts: BenchOptions): Promise<BenchResult[]> {
   const o = { repeats: opts.repeats ?? 5, minSeconds: opts.minSeconds ?? 1 };
@@ -169,6 +171,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult[]> {
   if (want('lenet5-train')) add(await trainBench('lenet5-train', 'lenet5-32', [32, 32, 1], 50, opts.backend, o));
   if (want('lenet5-infer')) add(await inferBench('lenet5-infer', 'lenet5-32', [32, 32, 1], 1000, o));
   if (want('mlp-train')) add(await trainBench('mlp-train', 'mlp-21-32-16-10', [21], 32, opts.backend, o));
+  if (want('binary-infer')) for (const r of await binaryInferBench(o)) add(r);
   const leaked = tf.memory().numTensors - before;
   if (leaked > 0) throw new Error(`bench: ${leaked} tensors leaked`);
   if (want('jobs-throughput')) {

@@ -1,6 +1,7 @@
 /** The flags that choose where an experiment's jobs run (`--workers`, `--redis`, `--queue`), shared by the commands. */
 import { createExecutor, defaultThreads, type Executor, type ExecutorChoice } from '../experiments/executor.js';
-import { UsageError } from './common.js';
+import path from 'node:path';
+import { UsageError, onInterrupt, commandLine } from './common.js';
 
 export const EXECUTOR_OPTIONS = {
   workers: { type: 'string' },
@@ -30,4 +31,30 @@ export function executorChoice(v: { workers?: string; redis?: string; queue?: st
 
 export function executorFromFlags(v: { workers?: string; redis?: string; queue?: string }): Promise<Executor> {
   return createExecutor(executorChoice(v));
+}
+
+/**
+ * The frame of an experiment command around its run directory: opens the executor, turns Ctrl-C / SIGTERM
+ * into an `interrupted` run (the finished jobs stay in the ledger, and the same command resumes), marks the run
+ * failed on an error, and always closes the executor.
+ */
+export async function withExecutor<T>(
+  run: { dir: string; interrupt(signal: string): void; fail(error: unknown): void },
+  choice: ExecutorChoice,
+  command: { name: string; argv: string[] },
+  body: (executor: Executor) => Promise<T>,
+): Promise<T> {
+  const ledger = path.join(path.relative(process.cwd(), run.dir) || '.', 'ledger');
+  const off = onInterrupt(run, () => `The finished jobs are kept in ${ledger}.`, commandLine(command.name, command.argv));
+  let executor: Executor | null = null;
+  try {
+    executor = await createExecutor(choice);
+    return await body(executor);
+  } catch (e) {
+    run.fail(e);
+    throw e;
+  } finally {
+    off();
+    await executor?.close();
+  }
 }

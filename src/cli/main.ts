@@ -11,6 +11,9 @@ import { exportCommand } from './export.js';
 import { jobsCommand } from './jobs.js';
 import { nasCommand } from './nas.js';
 import { sweepCommand } from './sweep.js';
+import { binaryCommand } from './binary.js';
+import { analyzeCommand } from './analyze.js';
+import { compressCommand } from './compress.js';
 import { workerCommand } from './worker.js';
 import { stepsCommand } from './steps.js';
 import { kitVersion } from '../run/provenance.js';
@@ -26,6 +29,9 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help:
   jobs: { run: jobsCommand, help: 'run a list of training job specs as one resumable experiment (pool, in-process or BullMQ)' },
   nas: { run: nasCommand, help: 'seed 000 NAS: NSGA-II over MLP / CNN spaces, accuracy x complexity (resumable, parallel)' },
   sweep: { run: sweepCommand, help: 'seed 000 experiment 1: the LeNet5 / VGG7 compression sweep (weights x activations, Pareto front)' },
+  binary: { run: binaryCommand, help: 'seed 002: genetic training of bit-packed binary networks, binary ResNet-18 with cyclic precision' },
+  compress: { run: compressCommand, help: 'seed 004: QuantNet quantization, ID-based mixed precision, pruning, clustering, pipelines' },
+  analyze: { run: analyzeCommand, help: 'analyze id: per-layer intrinsic dimension (TwoNN, PCA) of a trained run' },
   worker: { run: workerCommand, help: 'a BullMQ worker: run training jobs from a Redis queue on this machine' },
   steps: { run: stepsCommand, help: 'the steps reproduce.sh runs' },
 };

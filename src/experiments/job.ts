@@ -17,6 +17,8 @@ import { OptimizerConfigSchema } from '../train/optimizers.js';
 import { ScheduleConfigSchema } from '../train/schedules.js';
 import { EarlyStoppingSchema } from '../train/fit.js';
 import { HookSpecSchema, InitSchema } from './hooks.js';
+import { GeneticTaskSchema } from '../binary/job.js';
+import { AugmentSchema } from '../binary/augment.js';
 import { KitError } from '../util/errors.js';
 import { hashJson } from '../util/json.js';
 
@@ -46,6 +48,8 @@ export const JobDataSchema = z.strictObject({
   /** Train on a subset of the training split (the test split is untouched). */
   subset: SubsetSchema.optional(),
   split: SplitSchema.default({ kind: 'none' }),
+  /** Random rotation, flip and crop of the training images, drawn afresh every epoch (seed 002 §4.2.7, src/binary/augment.ts). */
+  augment: AugmentSchema.optional(),
 });
 
 export const TrainSettingsSchema = z.strictObject({
@@ -79,6 +83,11 @@ export const JobSpecSchema = z
     output: z.strictObject({ weights: z.boolean().default(false), history: z.boolean().default(true) }).default({ weights: false, history: true }),
     /** A human-readable name for progress lines and logs (not part of the job's identity). */
     label: z.string().optional(),
+    /**
+     * A genetic training of a bit-packed binary network (seed 002 §4.1, src/binary/job.ts) instead of a gradient
+     * training: `runJob` hands the job to `runGeneticJob`. Absent on every other job (so their keys are unchanged).
+     */
+    genetic: GeneticTaskSchema.optional(),
   })
   .superRefine((s, ctx) => {
     if (s.train.earlyStopping && (s.train.earlyStopping.monitor ?? 'val_loss') === 'val_loss') {
@@ -88,6 +97,13 @@ export const JobSpecSchema = z
     }
     if (s.data.split.kind === 'cv' && s.data.split.fold >= s.data.split.k) {
       ctx.addIssue({ code: 'custom', path: ['data', 'split', 'fold'], message: `must be below k = ${s.data.split.k}` });
+    }
+    if (s.genetic) {
+      const bad = (path: (string | number)[], message: string) => ctx.addIssue({ code: 'custom', path, message });
+      if (typeof s.model !== 'string') bad(['model'], 'a genetic job names its network with a string (the network is genetic.hidden)');
+      if (s.train.epochs !== 1) bad(['train', 'epochs'], 'a genetic job\'s budget is genetic.steps: set train.epochs to 1');
+      if (s.hooks.length) bad(['hooks'], 'training hooks do not apply to a genetic job');
+      if (s.init) bad(['init'], 'init does not apply to a genetic job');
     }
   });
 

@@ -21,6 +21,8 @@ import { cvSplits } from '../train/cv.js';
 import { canonicalJson } from '../util/json.js';
 import { parseJobSpec, trainSeedOf, type JobSpec, type JobSpecInput } from './job.js';
 import { makeHooks, prepareModel } from './hooks.js';
+import { runGeneticJob, type GeneticOutcome } from '../binary/job.js';
+import { augmentation } from '../binary/augment.js';
 
 export type EpochRecord = Omit<EpochLog, 'seconds'>;
 
@@ -51,6 +53,8 @@ export interface JobResult {
   architecture: Architecture;
   dataset: DatasetRecord;
   weights?: ModelWeights;
+  /** A genetic job's counts and curve (src/binary/job.ts). */
+  genetic?: GeneticOutcome;
   /** The only part that differs between runs of the same spec. */
   timing: { seconds: number; samplesPerSec: number; backend: string };
 }
@@ -136,6 +140,7 @@ export async function runJob(input: JobSpecInput | JobSpec, ctx: JobContext = {}
   await initEngine({ backend: spec.backend });
   const data = await loadJobData(spec);
   const rows = selectRows(spec, data.train);
+  if (spec.genetic) return runGeneticJob(spec, { ...rows, test: data.test, record: data.record }, ctx);
   const classes = rows.train.classNames.length;
   const trainSeed = trainSeedOf(spec);
   const built = jobArchitecture(spec, classes);
@@ -147,7 +152,9 @@ export async function runJob(input: JobSpecInput | JobSpec, ctx: JobContext = {}
     // Early stopping on val_loss needs a validation part; a CV split without one falls back to the training
     // loss (the seed-000 reference's rule).
     const earlyStopping = t.earlyStopping && !rows.validation ? { ...t.earlyStopping, monitor: 'loss' as const } : t.earlyStopping;
-    const fitted = await fit(model, rows.train, {
+    // Augmentation trains on a copy of the rows, rewritten at the first step of every epoch.
+    const aug = spec.data.augment ? augmentation(rows.train, spec.data.augment, trainSeed, makeHooks(spec.hooks, model, t.epochs)) : null;
+    const fitted = await fit(model, aug ? aug.train : rows.train, {
       epochs: t.epochs,
       batchSize: t.batchSize,
       optimizer: t.optimizer,
@@ -157,7 +164,7 @@ export async function runJob(input: JobSpecInput | JobSpec, ctx: JobContext = {}
       seed: trainSeed,
       head: arch.head,
       validation: rows.validation,
-      hooks: makeHooks(spec.hooks, model, t.epochs),
+      hooks: aug ? aug.hooks : makeHooks(spec.hooks, model, t.epochs),
       checkpoint: ctx.checkpoint,
       onEvent: ctx.onEvent,
       batchEventEvery: ctx.batchEventEvery,

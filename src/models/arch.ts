@@ -50,7 +50,13 @@ export type LayerSpec =
    * Hardtanh clip(x - shift, -1, 1) (seed 002 §4.2.4). The shift is required: seed 002 takes it from its ref.
    * [62] (Kim et al. 2021), whose value could not be consulted here, so the kit sets no default.
    */
-  | { kind: 'hardtanh'; shift: number; name?: string };
+  | { kind: 'hardtanh'; shift: number; name?: string }
+  /**
+   * A residual block: `layers` (the main branch) and `shortcut` (empty or absent: the identity) both read the
+   * block's input, and their outputs are added (He et al. 2016; seed 002's ResNet-18, src/models/resnet.ts).
+   * Inner layers are named `<block>_<name>` in the built model. Blocks do not nest.
+   */
+  | { kind: 'residual'; layers: LayerSpec[]; shortcut?: LayerSpec[]; name?: string };
 
 /** How the last layer's outputs are read: the network ends in logits and the head names the link. */
 export type Head = 'softmax' | 'sigmoid';
@@ -212,6 +218,34 @@ export function describeLayers(arch: Architecture): LayerInfo[] {
       case 'quantize':
       case 'hardtanh':
         break;
+      case 'residual': {
+        // Each branch is described as a network of its own (a trailing flatten satisfies the vector check).
+        const branch = (layers: LayerSpec[], what: string) => {
+          if (!layers.length) return { shape, infos: [] as LayerInfo[] };
+          if (layers.some((l) => l.kind === 'residual')) fail(i, `${what}: residual blocks do not nest`);
+          let infos: LayerInfo[] = [];
+          try {
+            infos = describeLayers({ name: `${arch.name}/${layerName(spec, i)}/${what}`, input: shape, layers: [...layers, { kind: 'flatten' }], head: arch.head });
+          } catch (e) {
+            if (e instanceof ArchitectureError) fail(i, `${what}: ${e.message}`);
+            throw e;
+          }
+          infos.pop();
+          return { shape: infos[infos.length - 1].outputShape, infos };
+        };
+        if (!Array.isArray(spec.layers) || spec.layers.length === 0) fail(i, 'a residual block needs at least one layer');
+        const main = branch(spec.layers, 'layers');
+        const short = branch(spec.shortcut ?? [], 'shortcut');
+        if (main.shape.join() !== short.shape.join()) fail(i, `the main branch gives [${main.shape}] and the shortcut [${short.shape}]: they must have one shape to be added`);
+        for (const l of [...main.infos, ...short.infos]) {
+          weights += l.weights;
+          biases += l.biases;
+          state += l.state;
+          macs += l.macs;
+        }
+        shape = main.shape;
+        break;
+      }
       default:
         fail(i, `unknown layer kind ${JSON.stringify((spec as { kind: unknown }).kind)}`);
     }

@@ -96,7 +96,48 @@ function toLayer(spec: LayerSpec, index: number, inputShape: number[] | null, fa
       return new QuantActivation({ ...first, name, quantizer: spec.quantizer });
     case 'hardtanh':
       return new ShiftedHardtanh({ ...first, name, shift: spec.shift });
+    case 'residual':
+      throw new Error(`layer ${name}: a residual block is built by buildGraphModel, not as a layer`);
   }
+}
+
+/** Fan-in of a conv2d/dense spec on an input of shape `inShape` (what the torch-default initialiser needs). */
+function fanInOf(spec: LayerSpec, inShape: number[]): number {
+  return spec.kind === 'conv2d' ? spec.kernel * spec.kernel * inShape[inShape.length - 1] : inShape[inShape.length - 1];
+}
+
+/**
+ * A functional tfjs model for an architecture with residual blocks (arch.ts): each block's main branch and
+ * shortcut read the block's input and are added. Layers draw their initialisers from the `init` stream in
+ * order (main branch, then shortcut), so the same architecture and seed give the same weights.
+ */
+export function buildGraphModel(arch: Architecture, opts: { seed: number | string }): import('@tensorflow/tfjs').LayersModel {
+  const infos = describeLayers(arch);
+  const rng = rngStream(opts.seed, 'init');
+  const safe = arch.name.replace(/[^A-Za-z0-9_.-]/g, '_');
+  type Sym = import('@tensorflow/tfjs').SymbolicTensor;
+  const input = tf.input({ shape: arch.input, name: `${safe}_input` });
+  const shapeOf = (t: Sym) => t.shape.slice(1) as number[];
+  let x: Sym = input;
+  arch.layers.forEach((spec, i) => {
+    if (spec.kind !== 'residual') {
+      x = toLayer(spec, i, null, fanInOf(spec, infos[i].inputShape), rng).apply(x) as Sym;
+      return;
+    }
+    const block = layerName(spec, i);
+    const branch = (layers: LayerSpec[], what: string): Sym => {
+      let y = x;
+      layers.forEach((l, k) => {
+        const named = { ...l, name: `${block}_${l.name ?? `${what}${k}_${l.kind}`}` } as LayerSpec;
+        y = toLayer(named, k, null, fanInOf(named, shapeOf(y)), rng).apply(y) as Sym;
+      });
+      return y;
+    };
+    const main = branch(spec.layers, 'main');
+    const short = spec.shortcut?.length ? branch(spec.shortcut, 'shortcut') : x;
+    x = tf.layers.add({ name: `${block}_add` }).apply([main, short]) as Sym;
+  });
+  return tf.model({ inputs: input, outputs: x, name: safe });
 }
 
 /**
@@ -104,6 +145,8 @@ function toLayer(spec: LayerSpec, index: number, inputShape: number[] | null, fa
  * Throws an `ArchitectureError` (naming the layer) for impossible architectures, before building anything.
  */
 export function buildModel(arch: Architecture, opts: { seed: number | string }): import('@tensorflow/tfjs').Sequential {
+  // Residual blocks need a functional model; callers use the LayersModel API it shares with Sequential.
+  if (arch.layers.some((l) => l.kind === 'residual')) return buildGraphModel(arch, opts) as unknown as import('@tensorflow/tfjs').Sequential;
   const infos = describeLayers(arch);
   const rng = rngStream(opts.seed, 'init');
   const model = tf.sequential({ name: arch.name.replace(/[^A-Za-z0-9_.-]/g, '_') });

@@ -4,7 +4,7 @@
  * architecture itself or an object with an `architecture` field (a genome with extra data).
  */
 import { z } from 'zod';
-import type { Architecture } from './arch.js';
+import type { Architecture, LayerSpec } from './arch.js';
 import { kindUnion, QuantizerConfigSchema } from '../quant/config.js';
 
 const pos = z.number().int().min(1);
@@ -36,7 +36,19 @@ export const LayerSpecSchema = kindUnion('layer', [
   z.strictObject({ kind: z.literal('zeropad'), pad: z.number().int().min(0), name }),
   z.strictObject({ kind: z.literal('quantize'), quantizer, name }),
   z.strictObject({ kind: z.literal('hardtanh'), shift: z.number(), name }),
+  /** A residual block (arch.ts): its branches are layer lists, validated by `innerLayers` with their paths. */
+  z.strictObject({ kind: z.literal('residual'), layers: z.array(z.unknown()).min(1).transform(innerLayers), shortcut: z.array(z.unknown()).transform(innerLayers).optional(), name }),
 ]);
+
+/** Validates the layers of a residual block's branch (a function, so that the schema can refer to itself). */
+function innerLayers(layers: unknown[], ctx: z.RefinementCtx): LayerSpec[] {
+  return layers.map((l, i) => {
+    const r = LayerSpecSchema.safeParse(l);
+    if (r.success) return r.data as LayerSpec;
+    for (const issue of r.error.issues) ctx.addIssue({ code: 'custom', message: issue.message, path: [i, ...issue.path] });
+    return l as LayerSpec;
+  });
+}
 
 export const ArchitectureSchema = z.strictObject({
   name: z.string().min(1),

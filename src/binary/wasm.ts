@@ -1,0 +1,215 @@
+/**
+ * The XNOR-popcount kernel as a small WebAssembly module with 128-bit SIMD, assembled here byte by byte (no
+ * toolchain: the kit has no wasm compiler, and the module is a few hundred bytes). One exported function runs
+ * one binary fully connected layer over a batch:
+ *
+ *   xnor_layer(a, n, inChunks, w, outPad4, out, outStride, thr, lastWordIndex, lastMask)
+ *
+ * `a`: n rows of `inChunks` 128-bit chunks (the packed input signs); `w`: `outPad4` rows of `inChunks` chunks
+ * (packed weights, padding bits zero in both, so XOR of the padding is 0); `out`: n rows of `outStride` 32-bit
+ * words, zero-filled by the caller. Output bit j of row i is 1 when popcount(a_i XOR w_j) <= thr, i.e. when at
+ * least half of the n_in XNORs are 1 (thr = floor(n_in / 2)): the majority vote of Fig. 4.2 with a tie giving
+ * 1, which is sign(dot) with sign(0) = +1 (eq. 1.4). Four output neurons are computed at once (four
+ * accumulators over one loaded input chunk); popcounts accumulate per byte for up to 31 chunks (8 * 31 < 256),
+ * then in 16-bit lanes. The word that holds output bit `lastWordIndex * 32 + ...` is and-ed with `lastMask` so
+ * that bits beyond n_out stay zero (rows padded to a multiple of 4 would otherwise set them).
+ *
+ * Everything is integer arithmetic. `XNOR_WASM_AVAILABLE` is false where the engine has no SIMD; the
+ * JavaScript kernel (xnor.ts) gives the same bits (tested).
+ */
+
+// --- a minimal WebAssembly binary writer -------------------------------------------------------------------
+
+function uleb(n: number): number[] {
+  const out: number[] = [];
+  do {
+    let b = n & 0x7f;
+    n >>>= 7;
+    if (n !== 0) b |= 0x80;
+    out.push(b);
+  } while (n !== 0);
+  return out;
+}
+
+function sleb(n: number): number[] {
+  const out: number[] = [];
+  for (;;) {
+    const b = n & 0x7f;
+    n >>= 7;
+    if ((n === 0 && (b & 0x40) === 0) || (n === -1 && (b & 0x40) !== 0)) {
+      out.push(b);
+      return out;
+    }
+    out.push(b | 0x80);
+  }
+}
+
+const section = (id: number, body: number[]) => [id, ...uleb(body.length), ...body];
+const vec = (items: number[][]) => [...uleb(items.length), ...items.flat()];
+
+const I32 = 0x7f;
+const V128 = 0x7b;
+
+/** Instruction helpers (only what the kernel uses). */
+const op = {
+  block: [0x02, 0x40],
+  loop: [0x03, 0x40],
+  if_: [0x04, 0x40],
+  end: [0x0b],
+  br: (d: number) => [0x0c, ...uleb(d)],
+  brIf: (d: number) => [0x0d, ...uleb(d)],
+  get: (l: number) => [0x20, ...uleb(l)],
+  set: (l: number) => [0x21, ...uleb(l)],
+  tee: (l: number) => [0x22, ...uleb(l)],
+  i32: (v: number) => [0x41, ...sleb(v | 0)],
+  i32Load: [0x28, 0x02, 0x00],
+  i32Store: [0x36, 0x02, 0x00],
+  eqz: [0x45],
+  eq: [0x46],
+  ne: [0x47],
+  ltU: [0x49],
+  geU: [0x4f],
+  add: [0x6a],
+  sub: [0x6b],
+  mul: [0x6c],
+  and: [0x71],
+  or: [0x72],
+  shl: [0x74],
+  shrU: [0x76],
+  simd: (code: number, ...imm: number[]) => [0xfd, ...uleb(code), ...imm],
+};
+const v = {
+  load: (offset = 0) => op.simd(0x00, 0x04, ...uleb(offset)),
+  const0: op.simd(0x0c, ...new Array(16).fill(0)),
+  splat32: op.simd(0x11),
+  xor: op.simd(0x51),
+  popcnt8: op.simd(0x62),
+  add8: op.simd(0x6e),
+  add16: op.simd(0x8e),
+  add32: op.simd(0xae),
+  ext8to16u: op.simd(0x7d),
+  ext16to32u: op.simd(0x7f),
+  leU32: op.simd(0x3e),
+  bitmask32: op.simd(0xa4),
+  shuffle: (lanes: number[]) => op.simd(0x0d, ...lanes),
+};
+
+/** i32x4 lanes as byte indices for i8x16.shuffle of (a, b): lane k of a is 4k..4k+3, of b 16+4k.. */
+const lanes32 = (...ls: number[]) => ls.flatMap((l) => [4 * l, 4 * l + 1, 4 * l + 2, 4 * l + 3]);
+
+/**
+ * The function body for blocks of `S` samples x 4 neurons: per 128-bit chunk, S input loads and 4 weight loads
+ * feed 4S XOR-popcount accumulators.
+ */
+function kernelBody(S: number): number[] {
+  // params
+  const A = 0, N = 1, IN = 2, W = 3, OUT4 = 4, O = 5, OSTRIDE = 6, THR = 7, LASTW = 8, LASTMASK = 9;
+  let next = 10;
+  const local = () => next++;
+  // i32 locals
+  const i = local(), j = local(), c = local(), aRow = local(), oRow = local(), w0 = local(), rowBytes = local();
+  const ap = local(), wp = local(), apEnd = local(), cEnd = local(), bits = local(), r2 = local(), r3 = local(), oStrideB = local();
+  const words = Array.from({ length: S }, local);
+  const nI32 = next - 10;
+  // v128 locals
+  const firstV = next;
+  const xs = Array.from({ length: S }, local);
+  const accs = Array.from({ length: 4 * S }, local); // acc[s * 4 + k]
+  const sums = Array.from({ length: 4 * S }, local);
+  const q0 = local(), q1 = local(), t = local();
+  const locals = [
+    [...uleb(nI32), I32],
+    [...uleb(next - firstV), V128],
+  ];
+  const code: number[] = [];
+  const e = (...parts: number[][]) => parts.forEach((p) => code.push(...p));
+  // rowBytes = IN * 16; r2, r3: 2 and 3 rows; oStrideB = OSTRIDE * 4
+  e(op.get(IN), op.i32(4), op.shl, op.set(rowBytes));
+  e(op.get(rowBytes), op.i32(1), op.shl, op.set(r2));
+  e(op.get(rowBytes), op.get(r2), op.add, op.set(r3));
+  e(op.get(OSTRIDE), op.i32(2), op.shl, op.set(oStrideB));
+  // for i in 0..N step S
+  e(op.i32(0), op.set(i));
+  e(op.block, op.loop);
+  e(op.get(i), op.get(N), op.geU, op.brIf(1));
+  e(op.get(A), op.get(i), op.get(rowBytes), op.mul, op.add, op.set(aRow));
+  e(op.get(O), op.get(i), op.get(oStrideB), op.mul, op.add, op.set(oRow));
+  for (const w of words) e(op.i32(0), op.set(w));
+  //   for j in 0..OUT4 step 4
+  e(op.i32(0), op.set(j));
+  e(op.block, op.loop);
+  e(op.get(j), op.get(OUT4), op.geU, op.brIf(1));
+  e(op.get(W), op.get(j), op.get(rowBytes), op.mul, op.add, op.set(w0));
+  for (const s of sums) e(v.const0, op.set(s));
+  //     chunks in blocks of at most 31 (byte counters hold 8 * 31 = 248)
+  e(op.i32(0), op.set(c));
+  e(op.block, op.loop);
+  e(op.get(c), op.get(IN), op.geU, op.brIf(1));
+  //       cEnd = min(c + 31, IN)
+  e(op.get(c), op.i32(31), op.add, op.tee(cEnd), op.get(IN), op.get(cEnd), op.get(IN), op.ltU, [0x1b], op.set(cEnd));
+  for (const a of accs) e(v.const0, op.set(a));
+  e(op.get(aRow), op.get(c), op.i32(4), op.shl, op.add, op.set(ap));
+  e(op.get(w0), op.get(c), op.i32(4), op.shl, op.add, op.set(wp));
+  e(op.get(aRow), op.get(cEnd), op.i32(4), op.shl, op.add, op.set(apEnd));
+  e(op.get(cEnd), op.set(c));
+  e(op.block, op.loop);
+  e(op.get(ap), op.get(apEnd), op.geU, op.brIf(1));
+  //         x_s = load(ap + s * rowBytes); acc[s][k] += popcnt(x_s ^ load(wp + k * rowBytes))
+  xs.forEach((x, si) => {
+    e(op.get(ap));
+    if (si > 0) e(op.get([0, rowBytes, r2, r3][si]), op.add);
+    e(v.load(), op.set(x));
+  });
+  for (let k = 0; k < 4; k++) {
+    e(op.get(wp));
+    if (k > 0) e(op.get([0, rowBytes, r2, r3][k]), op.add);
+    e(v.load(), op.set(t));
+    xs.forEach((x, si) => e(op.get(accs[si * 4 + k]), op.get(x), op.get(t), v.xor, v.popcnt8, v.add8, op.set(accs[si * 4 + k])));
+  }
+  e(op.get(ap), op.i32(16), op.add, op.set(ap));
+  e(op.get(wp), op.i32(16), op.add, op.set(wp));
+  e(op.br(0), op.end, op.end);
+  accs.forEach((a, q) => e(op.get(sums[q]), op.get(a), v.ext8to16u, v.add16, op.set(sums[q])));
+  e(op.br(0), op.end, op.end);
+  //     per sample: totals of its 4 neurons in one vector, compared with thr, 4 bits into the sample's word
+  for (let si = 0; si < S; si++) {
+    const [p0, p1, p2, p3] = sums.slice(si * 4, si * 4 + 4);
+    for (const p of [p0, p1, p2, p3]) e(op.get(p), v.ext16to32u, op.set(p));
+    e(op.get(p0), op.get(p1), v.shuffle(lanes32(0, 2, 4, 6)), op.get(p0), op.get(p1), v.shuffle(lanes32(1, 3, 5, 7)), v.add32, op.set(q0));
+    e(op.get(p2), op.get(p3), v.shuffle(lanes32(0, 2, 4, 6)), op.get(p2), op.get(p3), v.shuffle(lanes32(1, 3, 5, 7)), v.add32, op.set(q1));
+    e(op.get(q0), op.get(q1), v.shuffle(lanes32(0, 2, 4, 6)), op.get(q0), op.get(q1), v.shuffle(lanes32(1, 3, 5, 7)), v.add32, op.set(t));
+    e(op.get(t), op.get(THR), v.splat32, v.leU32, v.bitmask32, op.set(bits));
+    e(op.get(words[si]), op.get(bits), op.get(j), op.i32(31), op.and, op.shl, op.or, op.set(words[si]));
+  }
+  //     j += 4; after every 32 outputs (or the last), store each sample's word (the last one masked)
+  e(op.get(j), op.i32(4), op.add, op.set(j));
+  e(op.get(j), op.i32(31), op.and, op.eqz, op.get(j), op.get(OUT4), op.geU, op.or, op.if_);
+  e(op.get(j), op.i32(1), op.sub, op.i32(5), op.shrU, op.set(bits));
+  words.forEach((w, si) => {
+    e(op.get(oRow), op.get(bits), op.i32(2), op.shl, op.add);
+    if (si > 0) e(op.get(oStrideB), op.i32(si), op.mul, op.add);
+    e(op.get(w), op.get(bits), op.get(LASTW), op.eq, [0x04, 0x7f], op.get(LASTMASK), [0x05], op.i32(-1), op.end, op.and);
+    e(op.i32Store);
+    e(op.i32(0), op.set(w));
+  });
+  e(op.end);
+  e(op.br(0), op.end, op.end);
+  e(op.get(i), op.i32(S), op.add, op.set(i));
+  e(op.br(0), op.end, op.end);
+  e(op.end);
+  const body = [...vec(locals), ...code];
+  return [...uleb(body.length), ...body];
+}
+
+/** Rows of the input and output buffers the kernel touches for n samples (a multiple of the sample block). */
+export const XNOR_SAMPLE_BLOCK = 2;
+
+/** The module's bytes: imports memory `env.memory`, exports `xnor_layer`. */
+export function xnorModuleBytes(): Uint8Array {
+  const type = section(1, vec([[0x60, ...vec(new Array(10).fill([I32])), 0x00]]));
+  const imports = section(2, vec([[...uleb(3), ...Buffer.from('env'), ...uleb(6), ...Buffer.from('memory'), 0x02, 0x00, 0x01]]));
+  const funcs = section(3, vec([[0x00]]));
+  const exports = section(7, vec([[...uleb(10), ...Buffer.from('xnor_layer'), 0x00, 0x00]]));
+  const codeSec = section(10, [...uleb(1), ...kernelBody(XNOR_SAMPLE_BLOCK)]);
+  return new Uint8Array([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, ...type, ...imports, ...funcs, ...exports, ...codeSec]);
+}
