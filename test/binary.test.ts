@@ -360,7 +360,7 @@ test('tck binary --preset genetic-mnist --profile smoke: results, curve, compari
   assert.equal(r.json?.experiment, 'genetic');
   const cmp = fs.readFileSync(path.join(out, 'comparison.csv'), 'utf8').trim().split('\n');
   assert.equal(cmp.length, 4);
-  assert.match(cmp[3], /^002,§4\.1\.6,"counting error .*",60,[\d.]+,smoke,/);
+  assert.match(cmp[3], /^seed 002,§4\.1\.6,"counting error .*",60,[\d.]+,smoke,/);
   for (const f of ['results.csv', 'curve.csv', 'results.json', 'figures/genetic-accuracy.svg', 'figures/genetic-accuracy.png']) assert.ok(fs.existsSync(path.join(out, f)), f);
   // rerun: every job from the ledger
   const again = tck(['binary', '--preset', 'genetic-mnist', '--profile', 'smoke', '--workers', 'in-process', '--out', out, '--json']);

@@ -13,7 +13,7 @@ import { renderFigure, renderSvg, historyFigure, historySpec, labelSpec, perClas
 import { toDataFrame, frameRows, writeTable, readTable, readCsvRows, markdownTable, htmlTable } from '../src/report/tables.js';
 import { notebookProfile } from '../src/run/profile.js';
 import { isStandInRun } from '../src/report/report.js';
-import { openRun, RunDirError } from '../src/run/rundir.js';
+import { openRun, RunDirError, seedDocumentLabel } from '../src/run/rundir.js';
 import { OKABE_ITO, THEME } from '../src/report/theme.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -189,6 +189,23 @@ test('tck report gathers run directories into REPORT.md and REPORT.html by seed 
   assert.ok(!html.includes('src="sweep-lenet5-paper/'));
   assert.ok(html.includes('<tr class="standin"><td>Fig. 4</td>'));
   assert.ok(html.includes('<td>98.71</td>') || html.includes('>98.71</td>'));
+});
+
+test('one seed document, one section: a bare number (002, or 2 as read from CSV) is the same document as "seed 002"', (t) => {
+  assert.equal(seedDocumentLabel('002'), 'seed 002');
+  assert.equal(seedDocumentLabel(2), 'seed 002');
+  assert.equal(seedDocumentLabel('seed 004'), 'seed 004');
+  assert.equal(seedDocumentLabel('seed 001 (LeNet-5 compression)'), 'seed 001 (LeNet-5 compression)');
+  const root = tmpDir(t);
+  fakeRun(root, 'binary-genetic-mnist-quick', { profile: 'quick', comparison: ['002,§4.1.6,naive accuracy (%),10,10.8,quick,,1,wasm,k,c,h'] });
+  fakeRun(root, 'binary-resnet-mnist-quick', { profile: 'quick', comparison: ['seed 002,Table 5.3,top-1 accuracy (%),97.6,89.8,quick,,1,wasm,k,c,h'] });
+  const r = spawnSync(process.execPath, [path.join(ROOT, 'bin', 'tck.js'), 'report', '--json'], { encoding: 'utf8', env: { ...process.env, TCK_RESULTS_DIR: root } });
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(JSON.parse(r.stdout.trim().split('\n').at(-1)!).seedDocuments, { 'seed 002': 2 });
+  // and a run writes the one spelling
+  const run = openRun({ command: 'binary', preset: 'x', profile: 'smoke', seed: 1, config: {}, out: path.join(root, 'written') });
+  run.writeComparison([{ seed_document: '002', table_or_figure: 'T', quantity: 'q', paper_value: 1, kit_value: 1, profile: 'smoke', note: '' }]);
+  assert.match(fs.readFileSync(path.join(root, 'written', 'comparison.csv'), 'utf8').split('\n')[1], /^seed 002,/);
 });
 
 test('tck report on an empty results directory still writes a report', (t) => {

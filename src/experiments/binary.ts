@@ -281,7 +281,7 @@ function comparisonRows(c: BinaryConfig, rows: BinaryRow[], profile: string): Co
       const pub = SEED002_PUBLISHED.genetic[t.kind];
       const acc = accOf(name);
       out.push({
-        seed_document: '002',
+        seed_document: 'seed 002',
         table_or_figure: '§4.1.6',
         quantity: pub.quantity,
         paper_value: pub.value,
@@ -301,12 +301,12 @@ function comparisonRows(c: BinaryConfig, rows: BinaryRow[], profile: string): Co
   const names: Record<ResNetVariant, string> = { fp: 'full-precision ResNet-18 (baseline)', sgd: 'binary ResNet-18, SGD (proposed)', adam: 'binary ResNet-18, Adam (proposed)' };
   for (const v of c.variants) {
     const paper = v === 'fp' ? pub.fp : v === 'sgd' ? pub.sgd : pub.adam;
-    out.push({ seed_document: '002', table_or_figure: table, quantity: `${names[v]}: top-1 accuracy (%)`, paper_value: paper ?? null, kit_value: pct(accOf(v)), profile, note: `kit: ${setting}${paper === undefined ? '; the table has no such entry' : ''}` });
+    out.push({ seed_document: 'seed 002', table_or_figure: table, quantity: `${names[v]}: top-1 accuracy (%)`, paper_value: paper ?? null, kit_value: pct(accOf(v)), profile, note: `kit: ${setting}${paper === undefined ? '; the table has no such entry' : ''}` });
     if (v === 'fp') continue;
     const row = rows.find((r) => r.name === v && r.status === 'ok');
     const paperSpeed = v === 'sgd' ? pub.speedup.sgd : pub.speedup.adam;
     out.push({
-      seed_document: '002',
+      seed_document: 'seed 002',
       table_or_figure: table,
       quantity: `${names[v]}: training speed-up (x)`,
       paper_value: paperSpeed ?? null,
@@ -314,12 +314,12 @@ function comparisonRows(c: BinaryConfig, rows: BinaryRow[], profile: string): Co
       profile,
       note: `computed as §5.3: 32/${c.cyclic.max} bits x 1.3 (cyclic precision) x baseline epochs / epochs (kit: ${c.epochs} / ${variantEpochs(c, v)}); ${v === 'sgd' && paperSpeed === 5.3 ? 'the formula gives 4 x 1.3 = 5.2 (Table 5.1 prints 5.2, this table 5.3)' : v === 'adam' ? 'the seed\'s 12.3 includes x2.36 for 254 instead of 600 epochs' : ''}`,
     });
-    out.push({ seed_document: '002', table_or_figure: table, quantity: `${names[v]}: training memory saving (x)`, paper_value: pub.memory, kit_value: row?.trainingMemorySaving ?? null, profile, note: `32 / ${c.cyclic.max}: the highest width of the cyclic schedule (§5.3: "due to 8bit training")` });
-    out.push({ seed_document: '002', table_or_figure: table, quantity: `${names[v]}: inference memory saving (x)`, paper_value: 32, kit_value: row?.weightMemorySaving ? Math.round(row.weightMemorySaving * 100) / 100 : null, profile, note: `kit: weight storage of its architecture (binary blocks 1 bit; stem, shortcuts, classifier ${c.cyclic.max} bits; BN and biases 32); the seed's x32 is XNOR-Net's figure for all-binary weights` });
+    out.push({ seed_document: 'seed 002', table_or_figure: table, quantity: `${names[v]}: training memory saving (x)`, paper_value: pub.memory, kit_value: row?.trainingMemorySaving ?? null, profile, note: `32 / ${c.cyclic.max}: the highest width of the cyclic schedule (§5.3: "due to 8bit training")` });
+    out.push({ seed_document: 'seed 002', table_or_figure: table, quantity: `${names[v]}: inference memory saving (x)`, paper_value: 32, kit_value: row?.weightMemorySaving ? Math.round(row.weightMemorySaving * 100) / 100 : null, profile, note: `kit: weight storage of its architecture (binary blocks 1 bit; stem, shortcuts, classifier ${c.cyclic.max} bits; BN and biases 32); the seed's x32 is XNOR-Net's figure for all-binary weights` });
   }
   if (c.variants.includes('adam')) {
     const s = trainingSavings({ maxBits: 8, cyclic: true, epochs: SEED002_EPOCHS.adam, baselineEpochs: SEED002_EPOCHS.baseline });
-    out.push({ seed_document: '002', table_or_figure: '§5.3', quantity: 'training speed-up of the seed\'s Adam setting (8 bits, cyclic, 254 of 600 epochs)', paper_value: 12.3, kit_value: Math.round(s.speedup * 100) / 100, profile, note: 'the arithmetic of §5.3 (4 x 1.3 x 600/254), not a measurement' });
+    out.push({ seed_document: 'seed 002', table_or_figure: '§5.3', quantity: 'training speed-up of the seed\'s Adam setting (8 bits, cyclic, 254 of 600 epochs)', paper_value: 12.3, kit_value: Math.round(s.speedup * 100) / 100, profile, note: 'the arithmetic of §5.3 (4 x 1.3 x 600/254), not a measurement' });
   }
   return out;
 }

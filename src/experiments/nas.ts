@@ -602,7 +602,7 @@ export const TABLE_2_4_HOURS: Record<string, { hours: number | null; note: strin
 export function nasComparison(s: NasSetup, result: NasResult, profile: string): ComparisonRow[] {
   const c = s.config;
   const row = (table: string, quantity: string, paper: number | string | null, kit: number | string | null, note = ''): ComparisonRow => ({
-    seed_document: '000',
+    seed_document: 'seed 000',
     table_or_figure: table,
     quantity,
     paper_value: paper,

@@ -10,7 +10,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { resultsDir, COMPARISON_COLUMNS, type ComparisonRow } from '../run/rundir.js';
+import { resultsDir, COMPARISON_COLUMNS, seedDocumentLabel, type ComparisonRow } from '../run/rundir.js';
 import { writeFileAtomic } from '../util/files.js';
 import { gitInfo, kitVersion } from '../run/provenance.js';
 import { KIT_ROOT } from '../data/paths.js';
@@ -169,7 +169,7 @@ function readRun(root: string, dir: string): ReportRun {
       const missing = COMPARISON_COLUMNS.filter((c) => rows.length > 0 && !(c in rows[0]));
       if (missing.length) problems.push(`comparison.csv lacks column(s) ${missing.join(', ')}`);
       comparison = rows.map((r) => ({
-        seed_document: str(r.seed_document) ?? '(no seed document)',
+        seed_document: str(r.seed_document) === null ? '(no seed document)' : seedDocumentLabel(r.seed_document),
         table_or_figure: str(r.table_or_figure) ?? '',
         quantity: str(r.quantity) ?? '',
         paper_value: (r.paper_value ?? null) as number | string | null,

@@ -45,6 +45,16 @@ export interface ComparisonRow {
 
 export const COMPARISON_COLUMNS: (keyof ComparisonRow)[] = ['seed_document', 'table_or_figure', 'quantity', 'paper_value', 'kit_value', 'profile', 'note'];
 
+/**
+ * The one spelling of a seed document in comparison.csv and the report: `seed 000` ... `seed 004`. A bare number
+ * (`'002'`, or `2` as a CSV reader parses it) is written that way; anything else is kept as it is.
+ */
+export function seedDocumentLabel(doc: unknown): string {
+  const s = String(doc ?? '').trim();
+  const m = /^(?:seed\s*)?(\d{1,3})$/i.exec(s);
+  return m ? `seed ${m[1].padStart(3, '0')}` : s;
+}
+
 export interface Run {
   dir: string;
   resumed: boolean;
@@ -215,7 +225,8 @@ export function openRun(o: RunOptions): Run {
       return file;
     },
     writeComparison(rows) {
-      return run.writeCsv('comparison.csv', rows as unknown as Record<string, unknown>[], COMPARISON_COLUMNS);
+      const labelled = rows.map((r) => ({ ...r, seed_document: seedDocumentLabel(r.seed_document) }));
+      return run.writeCsv('comparison.csv', labelled as unknown as Record<string, unknown>[], COMPARISON_COLUMNS);
     },
     figurePath: (name) => {
       fs.mkdirSync(path.join(dir, 'figures'), { recursive: true });
