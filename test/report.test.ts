@@ -203,7 +203,7 @@ test('one seed document, one section: a bare number (002, or 2 as read from CSV)
   assert.equal(r.status, 0, r.stderr);
   assert.deepEqual(JSON.parse(r.stdout.trim().split('\n').at(-1)!).seedDocuments, { 'seed 002': 2 });
   // and a run writes the one spelling
-  const run = openRun({ command: 'binary', preset: 'x', profile: 'smoke', seed: 1, config: {}, out: path.join(root, 'written') });
+  const run = openRun({ command: 'binary', preset: 'x', profile: 'smoke', seed: 1, config: {}, out: path.join(root, 'written'), engine: { backend: 'cpu' } });
   run.writeComparison([{ seed_document: '002', table_or_figure: 'T', quantity: 'q', paper_value: 1, kit_value: 1, profile: 'smoke', note: '' }]);
   assert.match(fs.readFileSync(path.join(root, 'written', 'comparison.csv'), 'utf8').split('\n')[1], /^seed 002,/);
 });
