@@ -224,6 +224,41 @@ test('counting error marks the weights that voted for a wrong output bit (§4.1.
   assert.equal(copy.weights[0][4] | 0b0111, 0b1111);
 });
 
+test('counting error, one label in ten: BatchSize/2 never marks a silent bit of its own class; a lower errorThreshold does; blameDepth stops the blame', () => {
+  // 10 classes x 1 bit, 4 inputs, every weight +1 and every input -1: every output bit is 0 (silent). With 2 samples
+  // per class a bit is wrong only in the 2 samples of its class (its target is 1 there): 2 < 20/2, so §4.1.5's
+  // BatchSize/2 rule marks nothing and the trainer can never teach a bit to fire for its class (what kept the
+  // 5-layer MNIST run at chance, docs/binary.md "Counting error on MNIST"); errorThreshold 1/16 (2 of 20) marks all.
+  const net: BinaryNetwork = { sizes: [4, 10], weights: [packBits(new Array(12 * 4).fill(1).map((v, i) => (i < 40 ? v : 0)), 12, 4)] };
+  const head: MajorityHead = { classes: 10, bitsPerLabel: 1, tie: 'lowest' };
+  const n = 20;
+  const x = packBits(new Array(n * 4).fill(-1), n, 4);
+  const batch: PackedBatch = { x: (() => { const a = new Uint32Array(sampleRows(n) * rowWords(4)); a.set(x); return a; })(), n, labels: Int32Array.from({ length: n }, (_, i) => i % 10), ids: Int32Array.from({ length: n }, (_, i) => i) };
+  const acts = forwardLayers(net, batch.x, n, { all: true, kernel: 'js' });
+  assert.equal(popcount32(acts[0][0]), 0, 'every output bit is 0');
+  const rules = { nodeRule: 'majority-of-weights', hiddenWeightRule: 'votes' } as const;
+  const half = markWrong(net, batch, acts, head, { ...rules, errorThreshold: { num: 1, den: 2 } });
+  assert.deepEqual(half.wrongNodes, [0]);
+  assert.deepEqual(half.wrongWeights, [0]);
+  const low = markWrong(net, batch, acts, head, { ...rules, errorThreshold: { num: 1, den: 16 } });
+  assert.deepEqual(low.wrongNodes, [10]);
+  assert.deepEqual(low.wrongWeights, [40], 'each weight voted 0 (the wrong output) in both samples of its class');
+
+  // blameDepth: on a random 3-layer network a low threshold marks hidden weights; depth 1 keeps only the last layer's marks.
+  const deep = randomNetwork([64, 48, 40], seedState(3, 'init'));
+  const m = 100;
+  const dx = randomRows(m, 64, 'depth');
+  const db: PackedBatch = { x: dx, n: m, labels: Int32Array.from({ length: m }, (_, i) => i % 10), ids: Int32Array.from({ length: m }, (_, i) => i) };
+  const dh: MajorityHead = { classes: 10, bitsPerLabel: 4, tie: 'lowest' };
+  const dacts = forwardLayers(deep, dx, m, { all: true, kernel: 'js' });
+  const all = markWrong(deep, db, dacts, dh, { ...rules, errorThreshold: { num: 1, den: 16 } });
+  const last = markWrong(deep, db, dacts, dh, { ...rules, errorThreshold: { num: 1, den: 16 }, blameDepth: 1 });
+  assert.ok(all.wrongWeights[0] > 0 && all.wrongWeights[1] > 0, `without blameDepth both layers are marked: ${all.wrongWeights}`);
+  assert.equal(last.wrongWeights[0], 0);
+  assert.equal(last.weights[0], null);
+  assert.deepEqual(last.weights[1], all.weights[1], 'the last layer is marked alike');
+});
+
 test('genetic jobs run through the engine: ledger, in-process and pool give the same result; keys of other jobs unchanged', async (t) => {
   const dir = tmpDir(t);
   const spec = (kind: 'naive' | 'counting'): JobSpecInput => ({
@@ -359,13 +394,14 @@ test('tck binary --preset genetic-mnist --profile smoke: results, curve, compari
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.json?.experiment, 'genetic');
   const cmp = fs.readFileSync(path.join(out, 'comparison.csv'), 'utf8').trim().split('\n');
-  assert.equal(cmp.length, 4);
-  assert.match(cmp[3], /^seed 002,§4\.1\.6,"counting error .*",60,[\d.]+,smoke,/);
+  assert.equal(cmp.length, 5);
+  assert.match(cmp[3], /^seed 002,§4\.1\.6,"counting error .*",60,[\d.]+,smoke,.*at least 1\/2 of the batch, test split/);
+  assert.match(cmp[4], /^seed 002,§4\.1\.6,"counting error .*",60,[\d.]+,smoke,.*at least 1\/8 of the batch, blame depth 1 layer \(kit option/);
   for (const f of ['results.csv', 'curve.csv', 'results.json', 'figures/genetic-accuracy.svg', 'figures/genetic-accuracy.png']) assert.ok(fs.existsSync(path.join(out, f)), f);
   // rerun: every job from the ledger
   const again = tck(['binary', '--preset', 'genetic-mnist', '--profile', 'smoke', '--workers', 'in-process', '--out', out, '--json']);
   assert.equal(again.code, 0, again.stderr);
-  assert.equal((again.json?.jobs as { reused: number }).reused, 3);
+  assert.equal((again.json?.jobs as { reused: number }).reused, 4);
   // usage errors
   assert.equal(tck(['binary', '--preset', 'nope']).code, 2);
   assert.equal(tck(['binary', '--profile', 'smoke']).code, 2);
@@ -376,7 +412,8 @@ test('summaries: failed jobs are rows with their reason, not crashes', () => {
   const { meta } = binaryJobs(c, 'wasm');
   const failed = meta.map((_, i) => ({ index: i, key: String(i), label: 'x', fromLedger: false, outcome: { status: 'failed' as const, error: { name: 'E', message: 'boom', expected: true }, retryable: false, meta: { worker: 'w', attempts: 1, seconds: 0, finishedAt: '' } } }));
   const s = summarizeBinary(c, failed, meta, 'smoke');
-  assert.equal(s.rows.length, 3);
+  assert.equal(s.rows.length, 4);
+  assert.deepEqual(s.rows.map((r) => r.name), ['naive', 'elite', 'counting-1', 'counting-2']);
   assert.ok(s.rows.every((r) => r.status === 'failed' && r.error === 'boom'));
   assert.ok(s.comparison.every((r) => r.kit_value === null));
 });

@@ -23,6 +23,7 @@
  * 7. line 14 sorts the children by evaluation and the step returns nothing: the best child (correct count on the
  *    batch) replaces the network when it scores at least as well as the parent (`keepParent`, default; ties go
  *    to the child as in appendix .1), or unconditionally without `keepParent`.
+ * `blameDepth` (not in the seed) stops step 5 after that many layers from the output.
  * Counts are kept in bit-sliced integer counters (counter.ts).
  */
 import { seedState, nextU32 } from './irand.js';
@@ -62,7 +63,7 @@ const popcountRow = (a: Uint32Array, from: number, to: number) => {
 };
 
 /** Steps 2-5: the weights marked wrong, given every layer's output on the batch (`acts[l]`: output of layer l). */
-export function markWrong(net: BinaryNetwork, batch: PackedBatch, acts: Uint32Array[], head: MajorityHead, config: Pick<CountingConfig, 'errorThreshold' | 'nodeRule' | 'hiddenWeightRule'>): WrongMarks {
+export function markWrong(net: BinaryNetwork, batch: PackedBatch, acts: Uint32Array[], head: MajorityHead, config: Pick<CountingConfig, 'errorThreshold' | 'nodeRule' | 'hiddenWeightRule' | 'blameDepth'>): WrongMarks {
   const L = net.weights.length;
   const n = batch.n;
   const { num, den } = config.errorThreshold;
@@ -129,7 +130,7 @@ export function markWrong(net: BinaryNetwork, batch: PackedBatch, acts: Uint32Ar
       marks.weights[l] = mask;
       marks.wrongWeights[l] = popcountRow(mask, 0, mask.length);
     }
-    if (l === 0 || wrongOut === 0) break;
+    if (l === 0 || wrongOut === 0 || L - l >= (config.blameDepth ?? L)) break;
     // Step 4: the wrong input nodes of this layer are the wrong outputs of the layer below.
     const Wn = new Uint32Array(wi);
     if (config.nodeRule === 'majority-of-weights') {

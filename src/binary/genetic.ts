@@ -58,6 +58,12 @@ export const CountingConfigSchema = z.strictObject({
   nodeRule: z.enum(['majority-of-weights', 'votes']).default('majority-of-weights'),
   /** Wrong weights below the last layer: those that voted for a wrong bit (the prose: "the same process") or every weight into a wrong node (pseudo-code line 6 read literally). */
   hiddenWeightRule: z.enum(['votes', 'all']).default('votes'),
+  /**
+   * Layers, counted from the output, whose weights may be marked wrong (absent: every layer, "until the input
+   * layer is reached", §4.1.5). 1 trains only the last layer on the fixed random features below it: on MNIST the
+   * blame reaching a hidden layer marks nearly all of its weights (docs/binary.md, "Counting error on MNIST").
+   */
+  blameDepth: z.number().int().min(1).max(5).optional(),
   /** The parent stays when no child scores at least as high (the printed step returns nothing). */
   keepParent: z.boolean().default(true),
 });

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { initEngine } from '../engine/backend.js';
-import { runBench, BENCH_WORKLOADS, type BenchResult } from '../bench/workloads.js';
+import { runBench, BENCH_WORKLOADS, TORCH_PEER_WORKLOADS, type BenchResult } from '../bench/workloads.js';
 import { KIT_ROOT } from '../data/paths.js';
 import { openRun } from '../run/rundir.js';
 import { COMMON_OPTIONS, parse, intFlag, numFlag, printJson, UsageError } from './common.js';
@@ -18,13 +18,14 @@ const HELP = `tck bench: samples per second of the kit's reference workloads on 
             [--out dir (default results/bench-<backend>-custom)] [--fresh]
 
 Workloads: lenet5-train (LeNet-5 32x32, batch 50, Adam), lenet5-infer (batch 1000),
-mlp-train (MLP 21-32-16-10, batch 32), jobs-throughput (30 seed-000-style trainings of the
+mlp-train (MLP 21-32-16-10, batch 32), nas-candidate (one seed-000 mlp-cardio candidate:
+5 folds x 3 repeats, 30 epochs, patience 5), vgg7s-train (VGG7 at width 1/4, 32x32x3, batch 50), jobs-throughput (30 seed-000-style trainings of the
 Cardiotocography MLP in this process and on the worker-thread pool). Medians of repeated runs. With --json the last
 line of stdout is {"backend", "results": [...], "torch": [...]}.
 `;
 
 /** The workloads bench/torch_peer.py has a PyTorch counterpart of. */
-const TORCH_WORKLOADS = ['lenet5-train', 'lenet5-infer', 'mlp-train'];
+const TORCH_WORKLOADS = TORCH_PEER_WORKLOADS;
 
 interface TorchResult extends BenchResult {
   threads: number;

@@ -271,6 +271,10 @@ export function summarizeBinary(c: BinaryConfig, records: JobRecord[], meta: Bin
   return { rows, curve, history, comparison: comparisonRows(c, rows, profile) };
 }
 
+/** The counting trainer's marking options, for the comparison note (the seed's: BatchSize/2, every layer). */
+const countingRule = (t: z.infer<typeof TrainerConfigSchema>) =>
+  t.kind !== 'counting' ? '' : `, wrong when in at least ${t.errorThreshold.num}/${t.errorThreshold.den} of the batch${t.blameDepth ? `, blame depth ${t.blameDepth} layer${t.blameDepth > 1 ? 's' : ''} (kit option, not in the seed)` : ''}`;
+
 function comparisonRows(c: BinaryConfig, rows: BinaryRow[], profile: string): ComparisonRow[] {
   const out: ComparisonRow[] = [];
   const accOf = (name: string) => mean(rows.filter((r) => r.name === name && r.testAccuracy !== null).map((r) => r.testAccuracy!));
@@ -289,7 +293,7 @@ function comparisonRows(c: BinaryConfig, rows: BinaryRow[], profile: string): Co
         profile,
         note:
           `kit: ${t.kind} trainer after ${c.steps} steps of batch ${c.batchSize}, network ${sizes} (${c.hidden.length + 1} layers, ${c.bitsPerLabel} bits per label), ` +
-          `flip ${t.flip.num}/${t.flip.den}, test split of ${resolveView(c.dataset).name}${c.subset ? `, ${c.subset.n} training rows` : ''}${c.repeats > 1 ? `, mean of ${c.repeats} repeats` : ''}; ` +
+          `flip ${t.flip.num}/${t.flip.den}${countingRule(t)}, test split of ${resolveView(c.dataset).name}${c.subset ? `, ${c.subset.n} training rows` : ''}${c.repeats > 1 ? `, mean of ${c.repeats} repeats` : ''}; ` +
           `seed: after 30 minutes of training (§4.1.6), network width not given`,
       });
     }
