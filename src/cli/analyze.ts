@@ -5,11 +5,9 @@
  *
  *   tck analyze id --run results/train-quantnet-stand-in-shirt-tshirt-custom --dataset stand-in-sandal-sneaker --json
  */
-import fs from 'node:fs';
 import path from 'node:path';
 import { initEngine } from '../engine/backend.js';
 import { loadModel } from '../models/io.js';
-import { architectureFileSchema, architectureOf } from '../models/schema.js';
 import { loadJobData } from '../experiments/run-job.js';
 import { parseJobSpec } from '../experiments/job.js';
 import { analyseLayers } from '../experiments/compress/evaluations.js';
@@ -18,7 +16,7 @@ import { designTag } from '../experiments/compress/study.js';
 import { kitVersion, gitInfo } from '../run/provenance.js';
 import { writeJsonAtomic } from '../util/files.js';
 import { KitError } from '../util/errors.js';
-import { validateConfig, readConfigFile } from './config.js';
+import { readTrainRun } from './train-run.js';
 import { COMMON_OPTIONS, parse, intFlag, numFlag, printJson, UsageError } from './common.js';
 
 const D = STUDY_DEFAULTS.id;
@@ -85,15 +83,9 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
   const seed = intFlag(v.seed, 'seed', 0) ?? 1;
 
   const dir = v.run;
-  const need = (f: string) => {
-    const p = path.join(dir, f);
-    if (!fs.existsSync(p)) throw new AnalyzeError(`${dir}: no ${f}; analyze id takes the run directory of a finished tck train run`);
-    return p;
-  };
-  const runConfig = readConfigFile(need('config.json')) as { dataset?: unknown };
-  const archValue = readConfigFile(need('architecture.json'));
-  const arch = architectureOf(validateConfig(architectureFileSchema(archValue), archValue, path.join(dir, 'architecture.json')));
-  need(path.join('model', 'model.json'));
+  const saved = readTrainRun(dir, 'analyze id');
+  const runConfig = (saved.config ?? {}) as { dataset?: unknown };
+  const arch = saved.architecture;
   const dataset = v.dataset ?? (typeof runConfig.dataset === 'string' ? runConfig.dataset : undefined);
   if (!dataset) throw new UsageError(`--dataset: ${path.join(dir, 'config.json')} names no dataset view; give one (e.g. --dataset mnist)`);
 
@@ -106,7 +98,7 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
   if (JSON.stringify([...rows.shape]) !== JSON.stringify([...inShape])) {
     throw new AnalyzeError(`--dataset ${dataset}: samples of shape [${rows.shape.join(', ')}] do not fit the model ${arch.name} of ${dir}, whose input is [${inShape.join(', ')}]`);
   }
-  const model = await loadModel(path.join(dir, 'model'));
+  const model = await loadModel(saved.modelDir);
   if (model.layers.length !== arch.layers.length) {
     model.dispose();
     throw new AnalyzeError(`${dir}: model/ has ${model.layers.length} layers but architecture.json ${arch.layers.length}`);

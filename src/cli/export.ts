@@ -5,11 +5,9 @@
  *
  *   tck export --run results/train-lenet5-32-mnist32-1a2b3c4d-custom --json
  */
-import fs from 'node:fs';
 import path from 'node:path';
 import { initEngine } from '../engine/backend.js';
 import { loadModel } from '../models/io.js';
-import { architectureFileSchema, architectureOf } from '../models/schema.js';
 import { loadJobData } from '../experiments/run-job.js';
 import { parseJobSpec } from '../experiments/job.js';
 import { exportableModel, exportModel, integerInference, writeExport } from '../compress/export.js';
@@ -17,9 +15,9 @@ import { miniSubset } from '../data/split.js';
 import { predictClasses } from '../train/evaluate.js';
 import { kitVersion, gitInfo } from '../run/provenance.js';
 import { writeJsonAtomic } from '../util/files.js';
-import { KitError } from '../util/errors.js';
 import { TrainConfigSchema } from './train.js';
-import { validateConfig, readConfigFile } from './config.js';
+import { validateConfig } from './config.js';
+import { readTrainRun } from './train-run.js';
 import { COMMON_OPTIONS, parse, intFlag, printJson, UsageError } from './common.js';
 
 const HELP = `tck export: the integer-only model of a trained run (tck train), as JSON and a C header
@@ -33,12 +31,6 @@ Writes <name>.json, <name>.h and check.json (default <run>/export/): how many of
 (default 1000; training rows for datasets without a test split) the integer inference classifies as the tfjs
 model does, and both accuracies. Exit status 1 when any differ.
 `;
-
-export class ExportRunError extends KitError {
-  constructor(message: string) {
-    super(message, 'ExportRunError');
-  }
-}
 
 export async function exportCommand(argv: string[]): Promise<number> {
   const { values: v } = parse('export', argv, {
@@ -60,15 +52,9 @@ export async function exportCommand(argv: string[]): Promise<number> {
   const calibrationRows = intFlag(v.calibration, 'calibration', 1) ?? 200;
   const inputBits = intFlag(v['input-bits'], 'input-bits', 2) ?? 8;
   const dir = v.run;
-  const need = (f: string) => {
-    const p = path.join(dir, f);
-    if (!fs.existsSync(p)) throw new ExportRunError(`${dir}: no ${f}; export takes the run directory of a finished tck train run (train again with this kit version if the run predates architecture.json)`);
-    return p;
-  };
-  const config = validateConfig(TrainConfigSchema, readConfigFile(need('config.json')), path.join(dir, 'config.json'));
-  const archValue = readConfigFile(need('architecture.json'));
-  const arch = architectureOf(validateConfig(architectureFileSchema(archValue), archValue, path.join(dir, 'architecture.json')));
-  need(path.join('model', 'model.json'));
+  const saved = readTrainRun(dir, 'export', ' (train again with this kit version if the run predates architecture.json)');
+  const config = validateConfig(TrainConfigSchema, saved.config, path.join(dir, 'config.json'));
+  const arch = saved.architecture;
   const engine = await initEngine({ backend: v.backend ?? process.env.TCK_BACKEND ?? 'auto' });
   // The run's own data: its view and subset, the same rows it trained on.
   const spec = parseJobSpec(
@@ -79,7 +65,7 @@ export async function exportCommand(argv: string[]): Promise<number> {
   // Checked on the test split; a dataset without one (the UCI tables) is checked on its training rows.
   const checkSet = data.test ?? data.train;
   const checkedOn = data.test ? 'test' : 'train (the dataset has no test split)';
-  const trained = await loadModel(path.join(dir, 'model'));
+  const trained = await loadModel(saved.modelDir);
   const ready = exportableModel(trained, arch, miniSubset(data.train, Math.min(calibrationRows, data.train.y.length), 'first'), inputBits);
   trained.dispose();
   try {
