@@ -13,7 +13,7 @@ import { presetsOf } from '../experiments/registry.js';
 import { BinaryConfigSchema, checkBinaryData, runBinary, binaryConfigHash, type BinaryConfig, type BinaryRow } from '../experiments/binary.js';
 import { stripUndefined } from '../util/json.js';
 import { formatDuration } from '../run/progress.js';
-import { validateConfig, readConfigFile, merge, ConfigError } from './config.js';
+import { validateConfig, readConfigFile, merge, ConfigError, changedSettings } from './config.js';
 import { COMMON_OPTIONS, parse, intFlag, profileFlag, printJson, UsageError, type Profile } from './common.js';
 import { EXECUTOR_OPTIONS, EXECUTOR_HELP, executorChoice, withExecutor } from './executor-flags.js';
 
@@ -64,8 +64,7 @@ function resolveConfig(v: Record<string, string | boolean | undefined>) {
   let changed: string[] = [];
   if (p) {
     const presetOnly = validateConfig(BinaryConfigSchema, merge<Record<string, unknown>>({}, ...presetLayers, { seed: config.seed }), `binary preset ${v.preset}`);
-    const differs = (a: unknown, b: unknown) => JSON.stringify(a) !== JSON.stringify(b);
-    changed = Object.keys(config).filter((k) => k !== 'seed' && differs(config[k as keyof BinaryConfig], presetOnly[k as keyof BinaryConfig]));
+    changed = changedSettings(config, presetOnly);
     if (changed.length) profile = 'custom';
   }
   const base = (v.preset as string | undefined) ?? `${config.experiment}-${typeof config.dataset === 'string' ? config.dataset : 'custom'}`;

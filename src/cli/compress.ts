@@ -20,7 +20,7 @@ import {
 } from '../experiments/compress/index.js';
 import { hashJson } from '../util/json.js';
 import { formatDuration } from '../run/progress.js';
-import { validateConfig, readConfigFile, merge, ConfigError } from './config.js';
+import { validateConfig, readConfigFile, merge, ConfigError, changedSettings } from './config.js';
 import { COMMON_OPTIONS, parse, intFlag, profileFlag, printJson, UsageError, onInterrupt, commandLine, type Profile } from './common.js';
 import { EXECUTOR_OPTIONS, EXECUTOR_HELP, executorChoice } from './executor-flags.js';
 
@@ -78,8 +78,7 @@ function resolveConfig(v: Record<string, string | boolean | undefined>): Resolve
   const config = validateConfig(CompressStudyConfigSchema, merged, (v.config as string | undefined) ?? 'compress config', { seed: '--seed' });
   if (!standIn && config.standIn) throw new UsageError('standIn: true in a config file needs --stand-in (stand-in runs are labelled on the command line)');
   // A preset's profile names its settings: a run that changes them (beyond the seed) is custom.
-  const differs = (a: unknown, b: unknown) => JSON.stringify(a) !== JSON.stringify(b);
-  const changed = (Object.keys(config) as (keyof CompressStudyConfig)[]).filter((k) => k !== 'seed' && differs(config[k], presetOnly.config[k]));
+  const changed = changedSettings(config, presetOnly.config);
   if (changed.length) profile = 'custom';
   const preset = profile === 'custom' ? `${presetOnly.label}-${hashJson(config).slice(0, 8)}` : presetOnly.label;
   return { config, preset, profile, changed };

@@ -75,3 +75,12 @@ function mergeTwo(a: unknown, b: unknown): unknown {
   }
   return b;
 }
+
+/**
+ * The top-level settings of `config` that differ from the preset's own (`presetOnly`), leaving out `ignore`
+ * (the seed, say): a run that changes any of them is labelled `custom`, not the preset's profile.
+ */
+export function changedSettings(config: object, presetOnly: object, ignore: string[] = ['seed']): string[] {
+  const p = presetOnly as Record<string, unknown>;
+  return Object.entries(config).filter(([k, v]) => !ignore.includes(k) && JSON.stringify(v) !== JSON.stringify(p[k])).map(([k]) => k);
+}

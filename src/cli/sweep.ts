@@ -16,7 +16,7 @@ import { formatSweepFindings } from '../experiments/sweep/findings.js';
 import type { SweepRow } from '../experiments/sweep/summary.js';
 import { hashJson, stripUndefined } from '../util/json.js';
 import { formatDuration } from '../run/progress.js';
-import { validateConfig, readConfigFile, merge, ConfigError } from './config.js';
+import { validateConfig, readConfigFile, merge, ConfigError, changedSettings } from './config.js';
 import { COMMON_OPTIONS, parse, intFlag, profileFlag, printJson, UsageError, type Profile } from './common.js';
 import { EXECUTOR_OPTIONS, EXECUTOR_HELP, executorChoice, withExecutor } from './executor-flags.js';
 import { defaultThreads } from '../experiments/executor.js';
@@ -77,8 +77,7 @@ function resolveConfig(v: Record<string, string | boolean | undefined>): Resolve
   let changed: string[] = [];
   if (p) {
     const presetOnly = merge<Record<string, unknown>>(structuredClone(SWEEP_DEFAULTS), ...presetLayers, v['stand-in'] ? { data: config.data } : {});
-    const differs = (a: unknown, b: unknown) => JSON.stringify(a) !== JSON.stringify(b);
-    changed = Object.keys(config).filter((k) => k !== 'seed' && differs(config[k as keyof SweepConfig], presetOnly[k]));
+    changed = changedSettings(config, presetOnly);
     if (changed.length) profile = 'custom';
   }
   const base = (v.preset as string | undefined) ?? `${config.model}-${config.data}`;

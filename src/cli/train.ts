@@ -31,7 +31,7 @@ import { hashJson, stripUndefined } from '../util/json.js';
 import { openRun } from '../run/rundir.js';
 import { historyFigure } from '../report/figures.js';
 import { createProgress, formatDuration } from '../run/progress.js';
-import { validateConfig, readConfigFile, merge, ConfigError } from './config.js';
+import { validateConfig, readConfigFile, merge, ConfigError, changedSettings } from './config.js';
 import { COMMON_OPTIONS, parse, intFlag, numFlag, profileFlag, printJson, UsageError, onInterrupt, commandLine, type Profile } from './common.js';
 
 export const TrainConfigSchema = z
@@ -261,8 +261,7 @@ function resolveConfig(argv: string[]) {
   let changed: string[] = [];
   if (v.preset) {
     const presetOnly = merge<TrainConfig>(base, ...presetLayers);
-    const differs = (a: unknown, b: unknown) => JSON.stringify(a) !== JSON.stringify(b);
-    changed = Object.keys(config).filter((k) => k !== 'seed' && k !== 'backend' && differs(config[k as keyof TrainConfig], presetOnly[k as keyof TrainConfig]));
+    changed = changedSettings(config, presetOnly, ['seed', 'backend']);
     if (changed.length) profile = 'custom';
   }
   if (v['stand-in']) {
