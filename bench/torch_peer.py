@@ -26,9 +26,17 @@ the kit runs on TensorFlow.js, so the two can be compared:
 
 Inputs and labels are random (seeded); nas-candidate's labels come from a
 random linear teacher so that training makes progress and early stopping
-behaves as on real data. Each workload is warmed up, then
-measured `--repeats` times; each measurement runs whole steps until at least
-`--min-seconds` have elapsed, and the reported figure is the median.
+behaves as on real data. Each workload is warmed up (3 steps, and at least
+`--warmup-seconds`), then measured `--repeats` times; each measurement runs
+whole steps until at least `--min-seconds` have elapsed, and the reported
+figure is the median. Only the steps are timed: interpreter start-up, the
+torch import, model construction and warm-up are not.
+
+`tck bench` measures in rounds: per round it runs this script once per
+thread count with `--repeats 1 --round k`, so that the kit and PyTorch are
+measured alternately under the same load; `--round k` makes nas-candidate
+train the candidate (cross-validation splits) of repeat k, as the kit's
+round k does.
 
 Output: exactly one JSON line on stdout, e.g.
   {"threads": 1, "torch": "1.13.0a0", "results": [{"name": "lenet5-train",
@@ -61,11 +69,17 @@ def parse_args():
                    help="minimum duration of one measurement (default 1.0)")
     p.add_argument("--seed", type=int, default=1, help="torch seed (default 1)")
     p.add_argument("--only", default="", help="comma-separated subset of workload names")
+    p.add_argument("--warmup-seconds", type=float, default=0.0,
+                   help="warm each workload up for at least this long, after its 3 warm-up steps (default 0)")
+    p.add_argument("--round", type=int, default=0,
+                   help="index of the first nas-candidate repeat: its CV splits (default 0; tck bench's round)")
     p.add_argument("--candidate-max-seconds", type=float, default=20.0,
                    help="nas-candidate: stop a repeat after the training that passes this (default 20)")
     args = p.parse_args()
     if args.threads < 1 or args.repeats < 1 or args.min_seconds <= 0:
         p.error("--threads and --repeats must be >= 1, --min-seconds > 0")
+    if args.warmup_seconds < 0 or args.round < 0:
+        p.error("--warmup-seconds and --round must be >= 0")
     return args
 
 
@@ -190,7 +204,7 @@ def main():
         for r in range(repeats):
             samples, done, start = 0, 0, time.perf_counter()
             for job in range(K * CV_REPEATS):
-                n, e = train_fold(r * CV_REPEATS + job // K, job % K)
+                n, e = train_fold((args.round + r) * CV_REPEATS + job // K, job % K)
                 samples += n * e
                 all_epochs.append(e)
                 done += 1
@@ -228,6 +242,9 @@ def main():
             continue
         step = make_step()
         for _ in range(WARMUP_STEPS):
+            step()
+        warm_start = time.perf_counter()
+        while time.perf_counter() - warm_start < args.warmup_seconds:
             step()
         repeats = []
         for r in range(args.repeats):

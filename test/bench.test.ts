@@ -5,12 +5,16 @@
  */
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { initEngine } from '../src/engine/backend.js';
-import { runBench, BENCH_WORKLOADS, TORCH_PEER_WORKLOADS, type BenchResult } from '../src/bench/workloads.js';
+import { initEngine, tf } from '../src/engine/backend.js';
+import { runBench, prepareRoundBenches, BENCH_WORKLOADS, ROUND_WORKLOADS, TORCH_PEER_WORKLOADS, type BenchResult } from '../src/bench/workloads.js';
 import { isPresent, getEntry } from '../src/data/registry.js';
-import { ROOT } from './helpers/tck.js';
+import { median } from '../src/util/stats.js';
+import { perfTableRows, perfTableMarkdown, perfTableCaption, replaceMarked, updatePerfTable, PERF_TARGETS, PERF_TABLE_START, PERF_TABLE_END, type BenchJson } from '../src/report/perf-table.js';
+import { ROOT, tck } from './helpers/tck.js';
 
 const PYTHON = '/usr/bin/python3';
 const PEER = path.join(ROOT, 'bench', 'torch_peer.py');
@@ -74,4 +78,210 @@ test('torch_peer.py measures nas-candidate and vgg7s-train (skipped without torc
   const bad = spawnSync(PYTHON, [PEER, '--only', 'vgg7s-trian'], { encoding: 'utf8' });
   assert.equal(bad.status, 2);
   assert.match(bad.stderr, /unknown workload\(s\): vgg7s-trian; known: .*nas-candidate.*vgg7s-train|unknown workload\(s\): vgg7s-trian; known: .*vgg7s-train.*nas-candidate/);
+});
+
+// ---- Interleaved rounds and the README's performance table ----
+
+test('round benches: sized once, one measurement per round, the median of the rounds reported', async () => {
+  const before = tf.memory().numTensors;
+  const benches = await prepareRoundBenches({ only: ['mlp-train', 'lenet5-infer', 'jobs-throughput'], minSeconds: 0.05, backend });
+  // Only workloads with a PyTorch peer run in rounds, in runBench's order.
+  assert.deepEqual(benches.map((b) => b.name), ['lenet5-infer', 'mlp-train']);
+  assert.ok(ROUND_WORKLOADS.every((n) => TORCH_PEER_WORKLOADS.includes(n)));
+  try {
+    for (const b of benches) {
+      const units = b.units;
+      assert.ok(Number.isInteger(units) && units >= 2, `${b.name} units ${units}`);
+      const got = [await b.measureRound(0), await b.measureRound(1), await b.measureRound(2)];
+      assert.equal(b.units, units, 'the size does not change between rounds');
+      const r = b.result();
+      assert.deepEqual(r.repeats, got);
+      assert.equal(r.samplesPerSec, median(got));
+      assert.ok(got.every((x) => x > 0 && Number.isFinite(x)), got.join(' '));
+    }
+  } finally {
+    for (const b of benches) b.dispose();
+  }
+  assert.equal(tf.memory().numTensors, before, 'no tensors leaked');
+});
+
+test('torch_peer.py --round and --warmup-seconds (skipped without torch)', { skip: !torchAvailable && `${PYTHON} cannot import torch` }, () => {
+  const r = spawnSync(PYTHON, [PEER, '--threads', '1', '--repeats', '1', '--round', '3', '--warmup-seconds', '0.01', '--min-seconds', '0.05', '--only', 'mlp-train'], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const j = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
+  assert.equal(j.results[0].repeats.length, 1);
+  const bad = spawnSync(PYTHON, [PEER, '--round', '-1'], { encoding: 'utf8' });
+  assert.equal(bad.status, 2);
+});
+
+test('tck bench measures the kit and PyTorch in interleaved rounds and records samples, ratios and loads', { timeout: 180_000 }, () => {
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'tck-bench-rounds-'));
+  try {
+    const r = tck(['bench', '--only', 'mlp-train', '--repeats', '2', '--min-seconds', '0.05', '--json', '--out', path.join(out, 'run')]);
+    assert.equal(r.code, 0, r.stderr);
+    const j = r.json as Record<string, any>;
+    // The old shape stays.
+    assert.equal(j.backend, 'wasm');
+    assert.equal(j.results[0].name, 'mlp-train');
+    assert.ok(j.results[0].samplesPerSec > 0);
+    assert.ok(Array.isArray(j.torch));
+    // Two rounds, each with the load average at its start and end.
+    assert.equal(j.rounds.length, 2);
+    for (const x of j.rounds) {
+      assert.equal(x.loadStart.length, 3);
+      assert.equal(x.loadEnd.length, 3);
+      assert.ok(x.seconds > 0);
+    }
+    const [c] = j.comparison;
+    assert.equal(c.name, 'mlp-train');
+    assert.equal(c.kit.samples.length, 2);
+    assert.equal(c.kit.samplesPerSec, median(c.kit.samples));
+    if (torchAvailable) {
+      assert.deepEqual(c.torch.map((t: any) => t.threads), [1, 2]);
+      for (const t of c.torch) {
+        assert.equal(t.samples.length, 2, 'one PyTorch measurement per round and thread count');
+        assert.equal(t.samplesPerSec, median(t.samples));
+      }
+      const best = Math.max(...c.torch.map((t: any) => t.samplesPerSec));
+      assert.ok(Math.abs(c.ratio - c.kit.samplesPerSec / best) < 1e-9 * c.ratio);
+      assert.equal(j.torch[0].samplesPerSec, best);
+      assert.deepEqual(c.roundRatios, [0, 1].map((k) => c.kit.samples[k] / Math.max(c.torch[0].samples[k], c.torch[1].samples[k])));
+      // Round by round: the kit, then PyTorch with 1 and 2 threads, in each round's progress line.
+      assert.match(r.stderr, /round 1\/2 .*mlp-train \d+ \(torch 1t \d+, 2t \d+\)[\s\S]*round 2\/2 .*mlp-train \d+ \(torch 1t \d+, 2t \d+\)/);
+    } else {
+      assert.equal(c.ratio, null);
+    }
+    // bench.json in the run directory holds the same and feeds the table.
+    const saved = JSON.parse(fs.readFileSync(path.join(out, 'run', 'bench.json'), 'utf8'));
+    assert.deepEqual(saved.comparison, j.comparison);
+    assert.deepEqual(saved.rounds, j.rounds);
+    assert.match(perfTableMarkdown(saved), /\| `mlp-train` \| [\d,]+ \|/);
+  } finally {
+    fs.rmSync(out, { recursive: true, force: true });
+  }
+});
+
+/** A bench JSON as tck bench writes it, with chosen medians. */
+function fakeBench(): BenchJson {
+  const side = (threads: number, samplesPerSec: number) => ({ threads, samplesPerSec, samples: [samplesPerSec] });
+  return {
+    backend: 'wasm',
+    results: [],
+    torch: [],
+    torchVersion: '1.13.0a0',
+    comparison: [
+      // 1200 / max(1000, 800) = 1.2: the done target (1.0) met, not the goal (1.5).
+      { name: 'lenet5-train', kit: { samplesPerSec: 1200 }, torch: [side(1, 1000), side(2, 800)] },
+      // 30000 / max(2000, 3000) = 10: the goal met exactly.
+      { name: 'mlp-train', kit: { samplesPerSec: 30000 }, torch: [side(1, 2000), side(2, 3000)] },
+      // 50 / 100 = 0.5 < 0.6.
+      { name: 'vgg7s-train', kit: { samplesPerSec: 50 }, torch: [side(1, 100), side(2, 40)] },
+      // 1495 / 1000 = 1.495: shown as 1.50 it would look met; it is not.
+      { name: 'lenet5-infer', kit: { samplesPerSec: 1495 }, torch: [side(1, 1000), side(2, 900)] },
+      { name: 'binary-infer', kit: { samplesPerSec: 9 }, torch: [] },
+    ],
+    rounds: [
+      { round: 1, loadStart: [1.5, 1.2, 0.8], loadEnd: [2.25, 1.3, 0.8] },
+      { round: 2, loadStart: [2.25, 1.3, 0.8], loadEnd: [3.1, 1.5, 0.9] },
+    ],
+    machine: { cpu: 'AMD EPYC', cores: 2 },
+    startedAt: '2026-12-02T10:00:00.000Z',
+    endedAt: '2026-12-02T10:05:00.000Z',
+    runDir: 'results/bench-wasm-custom',
+    commit: '0123456789abcdef',
+    dirty: true,
+  };
+}
+
+test('perf table: ratios against the better PyTorch median, and the done / goal flags of issue 12', () => {
+  assert.deepEqual(Object.keys(PERF_TARGETS), ['lenet5-train', 'mlp-train', 'nas-candidate', 'vgg7s-train', 'lenet5-infer']);
+  assert.deepEqual(PERF_TARGETS['mlp-train'], { done: 3, goal: 10 });
+  assert.deepEqual(PERF_TARGETS['vgg7s-train'], { done: 0.6, goal: 1 });
+  const rows = Object.fromEntries(perfTableRows(fakeBench()).map((r) => [r.name, r]));
+  assert.deepEqual(Object.keys(rows), Object.keys(PERF_TARGETS));
+  assert.equal(rows['lenet5-train'].ratio, 1.2);
+  assert.equal(rows['lenet5-train'].bestThreads, 1);
+  assert.equal(rows['lenet5-train'].met, 'done');
+  assert.equal(rows['mlp-train'].ratio, 10);
+  assert.equal(rows['mlp-train'].bestThreads, 2);
+  assert.equal(rows['mlp-train'].met, 'goal');
+  assert.equal(rows['vgg7s-train'].ratio, 0.5);
+  assert.equal(rows['vgg7s-train'].met, 'no');
+  assert.equal(rows['lenet5-infer'].met, 'no');
+  assert.equal(rows['nas-candidate'].ratio, null);
+  assert.equal(rows['nas-candidate'].met, null);
+
+  const md = perfTableMarkdown(fakeBench()).split('\n');
+  assert.equal(md[0], '| benchmark | kit samples/s | PyTorch samples/s (1 / 2 threads) | ratio | "done at" target | goal | met? |');
+  assert.equal(md.length, 2 + 5);
+  assert.equal(md[2], '| `lenet5-train` | 1,200 | 1,000 / 800 | 1.20 | ≥ 1.0 | ≥ 1.5 | yes |');
+  assert.equal(md[3], '| `mlp-train` | 30,000 | 2,000 / 3,000 | 10.00 | ≥ 3.0 | ≥ 10 | yes, goal too |');
+  assert.equal(md[4], '| `nas-candidate` | not measured | - | - | ≥ 5.0 | ≥ 20 | - |');
+  assert.equal(md[5], '| `vgg7s-train` | 50 | 100 / 40 | 0.50 | ≥ 0.6 | ≥ 1.0 | no |');
+  assert.equal(md[6], '| `lenet5-infer` | 1,495 | 1,000 / 900 | 1.495 | ≥ 1.5 | ≥ 3.0 | no |');
+  // Custom targets choose the rows.
+  assert.equal(perfTableMarkdown(fakeBench(), { 'vgg7s-train': { done: 0.4, goal: 0.5 } }).split('\n')[2].split('|').at(-2)!.trim(), 'yes, goal too');
+  // An older bench.json (no comparison, only the better PyTorch figure) still gives a ratio.
+  const old: BenchJson = { backend: 'wasm', results: [{ name: 'lenet5-train', samplesPerSec: 900 }], torch: [{ name: 'lenet5-train', samplesPerSec: 1000, threads: 2 }] };
+  const [r] = perfTableRows(old, { 'lenet5-train': PERF_TARGETS['lenet5-train'] });
+  assert.equal(r.ratio, 0.9);
+  assert.equal(r.met, 'no');
+  assert.match(perfTableMarkdown(old), /\| `lenet5-train` \| 900 \| 1,000 \(2 threads, the better\) \| 0\.90 \|/);
+
+  const caption = perfTableCaption(fakeBench());
+  assert.match(caption, /2026-12-02/);
+  assert.match(caption, /AMD EPYC, 2 cores/);
+  assert.match(caption, /1\.50 \/ 1\.20 \/ 0\.80 at the start, 3\.10 \/ 1\.50 \/ 0\.90 at the end/);
+  assert.match(caption, /1-minute load 1\.50-3\.10 over the rounds/);
+  assert.match(caption, /medians of 2 rounds, kit and PyTorch 1\.13\.0a0 interleaved/);
+  assert.match(caption, /`results\/bench-wasm-custom` \(commit 0123456 with uncommitted changes\)/);
+});
+
+test('perf table: only the marked part of the README is rewritten; missing markers fail clearly', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tck-perf-table-'));
+  try {
+    const head = '# Kit\n\nSome text | with a pipe.\n\n### Measured throughput\n\n';
+    const tail = '\n\nThis machine is shared.\n\n## Next section\n';
+    const file = path.join(dir, 'README.md');
+    fs.writeFileSync(file, `${head}${PERF_TABLE_START}\nold table\nold caption\n${PERF_TABLE_END}${tail}`);
+    assert.equal(updatePerfTable(file, fakeBench(), { runDir: 'results/x' }), true);
+    const text = fs.readFileSync(file, 'utf8');
+    assert.ok(text.startsWith(`${head}${PERF_TABLE_START}\n| benchmark |`), text);
+    assert.ok(text.endsWith(`run directory \`results/x\` (commit 0123456 with uncommitted changes). Ratio = kit / the better of PyTorch's 1- and 2-thread medians.\n${PERF_TABLE_END}${tail}`), text);
+    assert.doesNotMatch(text, /old table|old caption/);
+    assert.match(text, /\| `mlp-train` \| 30,000 \|/);
+    // Idempotent: the same input leaves the file as it is.
+    assert.equal(updatePerfTable(file, fakeBench(), { runDir: 'results/x' }), false);
+    assert.equal(fs.readFileSync(file, 'utf8'), text);
+
+    // No markers, one missing, repeated, or out of order: a clear error, and the file untouched.
+    const bad = [
+      ['# Kit\nno markers here\n', /has no <!-- perf-table:start --> marker/],
+      [`# Kit\n${PERF_TABLE_START}\ntable\n`, /has no <!-- perf-table:end --> marker/],
+      [`${PERF_TABLE_START}\n${PERF_TABLE_END}\n${PERF_TABLE_START}\n${PERF_TABLE_END}\n`, /has 2 <!-- perf-table:start --> markers/],
+      [`${PERF_TABLE_END}\nx\n${PERF_TABLE_START}\n`, /<!-- perf-table:end --> comes before <!-- perf-table:start -->/],
+    ] as const;
+    for (const [content, message] of bad) {
+      fs.writeFileSync(file, content);
+      assert.throws(() => updatePerfTable(file, fakeBench()), message);
+      assert.equal(fs.readFileSync(file, 'utf8'), content);
+    }
+    assert.equal(replaceMarked(`a${PERF_TABLE_START}${PERF_TABLE_END}b`, 'T\n\n'), `a${PERF_TABLE_START}\nT\n${PERF_TABLE_END}b`);
+
+    // The npm script: rewrites the given README from a run's bench.json, and fails with the reason.
+    const benchFile = path.join(dir, 'bench.json');
+    fs.writeFileSync(benchFile, JSON.stringify(fakeBench()));
+    fs.writeFileSync(file, `x\n${PERF_TABLE_START}\n${PERF_TABLE_END}\ny\n`);
+    const script = path.join(ROOT, 'scripts', 'perf-table.mjs');
+    const ok = spawnSync(process.execPath, ['--import', 'tsx', script, benchFile, '--readme', file], { encoding: 'utf8', cwd: ROOT });
+    assert.equal(ok.status, 0, ok.stderr);
+    assert.match(fs.readFileSync(file, 'utf8'), new RegExp(`^x\\n${PERF_TABLE_START}\\n\\| benchmark [^]*run directory \`${dir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\`[^]*${PERF_TABLE_END}\\ny\\n$`));
+    fs.writeFileSync(file, 'no markers\n');
+    const fail = spawnSync(process.execPath, ['--import', 'tsx', script, benchFile, '--readme', file], { encoding: 'utf8', cwd: ROOT });
+    assert.equal(fail.status, 1);
+    assert.match(fail.stderr, /perf-table: .*README\.md has no <!-- perf-table:start --> marker/);
+    assert.equal(fs.readFileSync(file, 'utf8'), 'no markers\n');
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -43,56 +43,6 @@ export interface BenchOptions {
 
 type Timing = Required<Pick<BenchOptions, 'repeats' | 'minSeconds'>>;
 
-/** Runs `once(k)` (which processes k units and returns seconds) with k grown until a run takes minSeconds. */
-async function measure(once: (units: number) => Promise<number>, unitSize: number, o: Timing): Promise<number[]> {
-  let units = 2;
-  await once(units); // warm-up (kernel set-up, XNNPACK operator caches)
-  for (;;) {
-    const s = await once(units);
-    if (s >= o.minSeconds * 0.5 || units > 1e6) {
-      units = Math.max(units, Math.ceil((units * o.minSeconds) / Math.max(s, 1e-6)));
-      break;
-    }
-    units *= 4;
-  }
-  const out: number[] = [];
-  for (let r = 0; r < o.repeats; r++) out.push((units * unitSize) / (await once(units)));
-  return out;
-}
-
-/** One epoch of `steps` mini-batches of `batch` noise samples, as a job; the time is the training's. */
-async function trainBench(name: string, model: string | Architecture, inputShape: number[], batch: number, backend: string, o: Timing): Promise<BenchResult> {
-  const once = async (steps: number) => {
-    const spec: JobSpecInput = {
-      model,
-      data: { source: { synthetic: { kind: 'noise', n: steps * batch, shape: inputShape, classes: 10, seed: steps } } },
-      train: { epochs: 1, batchSize: batch, optimizer: { name: 'adam', lr: 1e-3 } },
-      seed: 1,
-      backend: backend as 'wasm',
-      evaluate: [],
-      output: { history: false },
-    };
-    return (await runJob(spec)).timing.seconds;
-  };
-  const reps = await measure(once, batch, o);
-  return { name, samplesPerSec: median(reps), batch, repeats: reps };
-}
-
-async function inferBench(name: string, model: string, inputShape: number[], batch: number, o: Timing): Promise<BenchResult> {
-  const arch = architectureByName(model);
-  const m = buildModel(arch, { seed: 1 });
-  const cache = new Map<number, ReturnType<typeof syntheticDataset>['train']>();
-  const once = async (batches: number) => {
-    if (!cache.has(batches)) cache.set(batches, syntheticDataset({ kind: 'noise', n: batches * batch, shape: inputShape, classes: 10, seed: batches }).train);
-    const t0 = performance.now();
-    predictClasses(m, cache.get(batches)!, arch.head, batch);
-    return (performance.now() - t0) / 1000;
-  };
-  const reps = await measure(once, batch, o);
-  m.dispose();
-  return { name, samplesPerSec: median(reps), batch, repeats: reps };
-}
-
 /**
  * Seed-000-style trainings of the Cardiotocography MLP (21-32-16-10 on the CLASS target): fold jobs of the
  * protocol (5 folds, 30 epochs, batch 32, Adam 1e-3 with weight decay 1e-5, early stopping with patience 5 on
@@ -124,39 +74,6 @@ function cardioCandidateJobs(seed: number, backend: string, repeats: number): Jo
 /** Samples trained (train-part size x epochs actually run, early stopping included) by the ok jobs of a batch. */
 function trainedSamples(rs: Awaited<ReturnType<typeof runJobs>>): number {
   return rs.records.reduce((s, r) => s + (r.outcome.status === 'ok' ? r.outcome.result.trainSamples * r.outcome.result.epochs : 0), 0);
-}
-
-/**
- * `nas-candidate`: the evaluation of one seed-000 `mlp-cardio` candidate, i.e. the 15 fold jobs of the seed's
- * protocol (5 folds x 3 repeats, seed 000 Table 2.3: 30 epochs, patience 5; batch 32, Table 2.4) of the float
- * reference MLP 21-32-16-10, run one after another in this process by `runJobs`, as the NAS runs a candidate.
- * samplesPerSec = samples trained (early stopping included) per wall second of the whole evaluation, so data
- * splitting, validation and held-out evaluation count. Each repeat is one whole candidate (about 12 s on the
- * project's 2-core machine), so at most 2 repeats are taken. The details give the mean epochs trained per fold
- * (torch_peer.py reports its own).
- */
-async function nasCandidate(backend: string, o: Timing): Promise<BenchResult> {
-  await runJobs(cardioCandidateJobs(1, backend, 1).slice(0, 1), { executor: inProcessExecutor(), quiet: true }); // data cache, kernels
-  const reps: number[] = [];
-  let epochs = 0;
-  let seconds = 0;
-  const n = Math.min(o.repeats, 2);
-  for (let r = 0; r < n; r++) {
-    const jobs = cardioCandidateJobs(r + 1, backend, SEED000_PROTOCOL.repeats);
-    const t0 = performance.now();
-    const rs = await runJobs(jobs, { executor: inProcessExecutor(), quiet: true });
-    const s = (performance.now() - t0) / 1000;
-    const failed = rs.records.filter((x) => x.outcome.status === 'failed');
-    if (failed.length) {
-      const f = failed[0];
-      const why = f.outcome.status === 'failed' ? f.outcome.error.message : '';
-      throw new KitError(`bench nas-candidate: ${failed.length} of ${jobs.length} fold jobs of the cardio MLP failed (first: ${f.label}: ${why})`);
-    }
-    reps.push(trainedSamples(rs) / s);
-    epochs += rs.records.reduce((a, x) => a + (x.outcome.status === 'ok' ? x.outcome.result.epochs : 0), 0) / jobs.length;
-    seconds += s;
-  }
-  return { name: 'nas-candidate', samplesPerSec: median(reps), batch: 32, repeats: reps, details: { trainings: SEED000_PROTOCOL.k * SEED000_PROTOCOL.repeats, meanEpochs: epochs / n, secondsPerCandidate: seconds / n } };
 }
 
 /**
@@ -211,23 +128,207 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult[]> {
     opts.onResult?.(r);
   };
   const before = tf.memory().numTensors;
-  if (want('lenet5-train')) add(await trainBench('lenet5-train', 'lenet5-32', [32, 32, 1], 50, opts.backend, o));
-  if (want('lenet5-infer')) add(await inferBench('lenet5-infer', 'lenet5-32', [32, 32, 1], 1000, o));
-  if (want('mlp-train')) add(await trainBench('mlp-train', 'mlp-21-32-16-10', [21], 32, opts.backend, o));
-  // Issue 12: VGG7 (seed 000 §2.4) at quarter width, 32x32x3, batch 50.
-  if (want('vgg7s-train')) add(await trainBench('vgg7s-train', vgg7([32, 32, 3], { width: 0.25 }), [32, 32, 3], 50, opts.backend, o));
+  // The workloads with a PyTorch peer, sized once and measured `repeats` times (as `tck bench` does in rounds).
+  const benches = await prepareRoundBenches({ only: opts.only, minSeconds: o.minSeconds, backend: opts.backend, onSkip: opts.onSkip });
+  try {
+    for (const b of benches) {
+      for (let r = 0; r < (b.name === 'nas-candidate' ? Math.min(o.repeats, 2) : o.repeats); r++) await b.measureRound(r);
+      add(b.result());
+    }
+  } finally {
+    for (const b of benches) b.dispose();
+  }
   if (want('binary-infer')) for (const r of await binaryInferBench(o)) add(r);
   const leaked = tf.memory().numTensors - before;
   if (leaked > 0) throw new Error(`bench: ${leaked} tensors leaked`);
   const cardio = isPresent(getEntry('cardio'));
   const noCardio = 'the Cardiotocography dataset is missing: tck data fetch cardio';
-  if (want('nas-candidate')) {
-    if (!cardio) opts.onSkip?.('nas-candidate', noCardio);
-    else add(await nasCandidate(opts.backend, o));
-  }
   if (want('jobs-throughput')) {
     if (!cardio) opts.onSkip?.('jobs-throughput', noCardio);
     else add(await jobsThroughput(opts.backend, defaultThreads()));
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Rounds (`tck bench`): each workload is sized once (warm-up, then units grown as `measure` does), then measured
+// once per round at that fixed size, so the CLI can interleave the kit with its PyTorch peer round by round and
+// both sides see the same load drift. `runBench` measures the same workloads the same way, without the peer.
+// ---------------------------------------------------------------------------------------------------------------
+
+/** The workloads `tck bench` measures in rounds (those with a PyTorch peer); the others run through runBench. */
+export const ROUND_WORKLOADS: readonly string[] = TORCH_PEER_WORKLOADS;
+
+/** One workload measured round by round at a size fixed once. */
+export interface RoundBench {
+  name: string;
+  batch: number;
+  /** Units of every measurement (training steps, inference batches, or 1 whole candidate), fixed by the sizing. */
+  units: number;
+  /** One measurement at the fixed size, in samples/s; `round` is 0-based (nas-candidate seeds its candidate with it). */
+  measureRound(round: number): Promise<number>;
+  /** The rounds measured so far as runBench reports a workload: median, per-round samples, details. */
+  result(): BenchResult;
+  /** Frees the workload's tensors (the inference model). */
+  dispose(): void;
+}
+
+export interface RoundBenchOptions {
+  /** The least seconds one measurement should take (the sizing target). */
+  minSeconds?: number;
+  only?: string[];
+  backend: string;
+  onSkip?: (name: string, why: string) => void;
+}
+
+/**
+ * The sizing half of `measure`: a warm-up run, then units x4 until a run takes half of minSeconds, then scaled
+ * to minSeconds. Returns the units every round then uses.
+ */
+export async function sizeRoundUnits(once: (units: number) => Promise<number>, minSeconds: number): Promise<number> {
+  let units = 2;
+  await once(units); // warm-up (kernel set-up, XNNPACK operator caches)
+  for (;;) {
+    const s = await once(units);
+    if (s >= minSeconds * 0.5 || units > 1e6) return Math.max(units, Math.ceil((units * minSeconds) / Math.max(s, 1e-6)));
+    units *= 4;
+  }
+}
+
+function roundBench(name: string, batch: number, units: number, once: (units: number, round: number) => Promise<{ samples: number; seconds: number }>, extra?: { details?: (rounds: number) => Record<string, number | string>; dispose?: () => void }): RoundBench {
+  const samples: number[] = [];
+  return {
+    name,
+    batch,
+    units,
+    async measureRound(round: number) {
+      const r = await once(units, round);
+      const rate = r.samples / r.seconds;
+      samples.push(rate);
+      return rate;
+    },
+    result() {
+      return { name, samplesPerSec: median(samples), batch, repeats: [...samples], ...(extra?.details ? { details: extra.details(samples.length) } : {}) };
+    },
+    dispose() {
+      extra?.dispose?.();
+    },
+  };
+}
+
+/** One epoch of `steps` mini-batches of noise as a job, timed by runJob (the one training pipeline); sized once. */
+async function trainRounds(name: string, model: string | Architecture, inputShape: number[], batch: number, backend: string, minSeconds: number): Promise<RoundBench> {
+  let path = '';
+  const once = async (steps: number) => {
+    const spec: JobSpecInput = {
+      model,
+      data: { source: { synthetic: { kind: 'noise', n: steps * batch, shape: inputShape, classes: 10, seed: steps } } },
+      train: { epochs: 1, batchSize: batch, optimizer: { name: 'adam', lr: 1e-3 } },
+      seed: 1,
+      backend: backend as 'wasm',
+      evaluate: [],
+      output: { history: false },
+    };
+    const r = await runJob(spec);
+    path = r.timing.kernels ? `${r.path} (${r.timing.kernels})` : r.path;
+    return r.timing.seconds;
+  };
+  const units = await sizeRoundUnits(once, minSeconds);
+  return roundBench(name, batch, units, async (steps) => ({ samples: steps * batch, seconds: await once(steps) }), { details: () => ({ path }) });
+}
+
+/** Batched inference-mode forward passes of one model built once; sized once. */
+async function inferRounds(name: string, model: string, inputShape: number[], batch: number, minSeconds: number): Promise<RoundBench> {
+  const arch = architectureByName(model);
+  const m = buildModel(arch, { seed: 1 });
+  let data: { batches: number; ds: ReturnType<typeof syntheticDataset>['train'] } | null = null;
+  const once = async (batches: number) => {
+    if (data?.batches !== batches) data = { batches, ds: syntheticDataset({ kind: 'noise', n: batches * batch, shape: inputShape, classes: 10, seed: batches }).train };
+    const t0 = performance.now();
+    predictClasses(m, data.ds, arch.head, batch);
+    return (performance.now() - t0) / 1000;
+  };
+  try {
+    const units = await sizeRoundUnits(once, minSeconds);
+    return roundBench(name, batch, units, async (batches) => ({ samples: batches * batch, seconds: await once(batches) }), { dispose: () => m.dispose() });
+  } catch (e) {
+    m.dispose();
+    throw e;
+  }
+}
+
+/**
+ * `nas-candidate`: the evaluation of one seed-000 `mlp-cardio` candidate, i.e. the 15 fold jobs of the seed's
+ * protocol (5 folds x 3 repeats, seed 000 Table 2.3: 30 epochs, patience 5; batch 32, Table 2.4) of the MLP
+ * 21-32-16-10, run by `runJobs` on the executor the NAS uses by default (a pool of one worker thread per core,
+ * warmed first: thread start-up and each thread's data loading are not timed, as a search pays them once).
+ * samplesPerSec = samples trained (early stopping included) per wall second of the whole evaluation, so data
+ * splitting, validation and held-out evaluation count. Each round evaluates one whole candidate (seed
+ * round + 1). The details give the mean epochs per fold, the threads, and the training path the jobs took.
+ */
+async function nasCandidateRounds(backend: string): Promise<RoundBench> {
+  const threads = defaultThreads();
+  const pool = poolExecutor({ threads });
+  let epochs = 0;
+  let seconds = 0;
+  const paths = new Set<string>();
+  const trainings = SEED000_PROTOCOL.k * SEED000_PROTOCOL.repeats;
+  try {
+    await pool.warm(backend);
+    // Every thread loads the dataset and sets up its kernels before the clock starts.
+    await runJobs(cardioCandidateJobs(1, backend, 1).slice(0, threads).map((j) => ({ ...j, train: { ...j.train, epochs: 1 } })), { executor: pool, quiet: true });
+  } catch (e) {
+    await pool.close();
+    throw e;
+  }
+  return roundBench(
+    'nas-candidate',
+    32,
+    1,
+    async (_units, round) => {
+      const jobs = cardioCandidateJobs(round + 1, backend, SEED000_PROTOCOL.repeats);
+      const t0 = performance.now();
+      const rs = await runJobs(jobs, { executor: pool, quiet: true });
+      const s = (performance.now() - t0) / 1000;
+      const failed = rs.records.filter((x) => x.outcome.status === 'failed');
+      if (failed.length) {
+        const f = failed[0];
+        const why = f.outcome.status === 'failed' ? f.outcome.error.message : '';
+        throw new KitError(`bench nas-candidate: ${failed.length} of ${jobs.length} fold jobs of the cardio MLP failed (first: ${f.label}: ${why})`);
+      }
+      for (const r of rs.records) if (r.outcome.status === 'ok') paths.add(r.outcome.result.path);
+      epochs += rs.records.reduce((a, x) => a + (x.outcome.status === 'ok' ? x.outcome.result.epochs : 0), 0) / jobs.length;
+      seconds += s;
+      return { samples: trainedSamples(rs), seconds: s };
+    },
+    {
+      details: (n) => ({ trainings, threads, path: [...paths].join(','), meanEpochs: n ? epochs / n : NaN, secondsPerCandidate: n ? seconds / n : NaN }),
+      dispose: () => void pool.close(),
+    },
+  );
+}
+
+/**
+ * Sizes the selected ROUND_WORKLOADS (in runBench's order) for round-by-round measurement. The caller runs
+ * `measureRound` of each per round and disposes them at the end. nas-candidate without the Cardiotocography
+ * data is skipped through onSkip, as runBench does.
+ */
+export async function prepareRoundBenches(opts: RoundBenchOptions): Promise<RoundBench[]> {
+  const minSeconds = opts.minSeconds ?? 1;
+  const want = (n: string) => ROUND_WORKLOADS.includes(n) && (!opts.only || opts.only.includes(n));
+  const out: RoundBench[] = [];
+  try {
+    if (want('lenet5-train')) out.push(await trainRounds('lenet5-train', 'lenet5-32', [32, 32, 1], 50, opts.backend, minSeconds));
+    if (want('lenet5-infer')) out.push(await inferRounds('lenet5-infer', 'lenet5-32', [32, 32, 1], 1000, minSeconds));
+    if (want('mlp-train')) out.push(await trainRounds('mlp-train', 'mlp-21-32-16-10', [21], 32, opts.backend, minSeconds));
+    if (want('vgg7s-train')) out.push(await trainRounds('vgg7s-train', vgg7([32, 32, 3], { width: 0.25 }), [32, 32, 3], 50, opts.backend, minSeconds));
+    if (want('nas-candidate')) {
+      if (!isPresent(getEntry('cardio'))) opts.onSkip?.('nas-candidate', 'the Cardiotocography dataset is missing: tck data fetch cardio');
+      else out.push(await nasCandidateRounds(opts.backend));
+    }
+  } catch (e) {
+    for (const b of out) b.dispose();
+    throw e;
   }
   return out;
 }

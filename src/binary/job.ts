@@ -169,6 +169,7 @@ export async function runGeneticJob(
   };
   const frac = (c: number | null, n: number | null) => (c === null || !n ? null : c / n);
   return {
+    path: 'genetic',
     metrics: {
       // The majority loss as an error rate (1 - accuracy) of the final network on the training rows.
       trainLoss: 1 - trainCorrect / train.n,

@@ -18,66 +18,8 @@
  * JavaScript kernel (xnor.ts) gives the same bits (tested).
  */
 
-// --- a minimal WebAssembly binary writer -------------------------------------------------------------------
+import { uleb, section, vec, I32, V128, op } from '../engine/wasm-writer.js';
 
-function uleb(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let b = n & 0x7f;
-    n >>>= 7;
-    if (n !== 0) b |= 0x80;
-    out.push(b);
-  } while (n !== 0);
-  return out;
-}
-
-function sleb(n: number): number[] {
-  const out: number[] = [];
-  for (;;) {
-    const b = n & 0x7f;
-    n >>= 7;
-    if ((n === 0 && (b & 0x40) === 0) || (n === -1 && (b & 0x40) !== 0)) {
-      out.push(b);
-      return out;
-    }
-    out.push(b | 0x80);
-  }
-}
-
-const section = (id: number, body: number[]) => [id, ...uleb(body.length), ...body];
-const vec = (items: number[][]) => [...uleb(items.length), ...items.flat()];
-
-const I32 = 0x7f;
-const V128 = 0x7b;
-
-/** Instruction helpers (only what the kernel uses). */
-const op = {
-  block: [0x02, 0x40],
-  loop: [0x03, 0x40],
-  if_: [0x04, 0x40],
-  end: [0x0b],
-  br: (d: number) => [0x0c, ...uleb(d)],
-  brIf: (d: number) => [0x0d, ...uleb(d)],
-  get: (l: number) => [0x20, ...uleb(l)],
-  set: (l: number) => [0x21, ...uleb(l)],
-  tee: (l: number) => [0x22, ...uleb(l)],
-  i32: (v: number) => [0x41, ...sleb(v | 0)],
-  i32Load: [0x28, 0x02, 0x00],
-  i32Store: [0x36, 0x02, 0x00],
-  eqz: [0x45],
-  eq: [0x46],
-  ne: [0x47],
-  ltU: [0x49],
-  geU: [0x4f],
-  add: [0x6a],
-  sub: [0x6b],
-  mul: [0x6c],
-  and: [0x71],
-  or: [0x72],
-  shl: [0x74],
-  shrU: [0x76],
-  simd: (code: number, ...imm: number[]) => [0xfd, ...uleb(code), ...imm],
-};
 const v = {
   load: (offset = 0) => op.simd(0x00, 0x04, ...uleb(offset)),
   const0: op.simd(0x0c, ...new Array(16).fill(0)),

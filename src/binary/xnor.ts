@@ -8,6 +8,7 @@
  * and a JavaScript one. `forward` runs a whole network over a batch in WebAssembly memory (inputs and weights
  * copied in once), or layer by layer in JavaScript.
  */
+import { WA, type WasmMemory } from '../engine/wasm-writer.js';
 import { popcount32, rowWords } from './pack.js';
 import { xnorModuleBytes, XNOR_SAMPLE_BLOCK } from './wasm.js';
 
@@ -22,19 +23,6 @@ export function sampleRows(n: number): number {
 }
 
 export type KernelChoice = 'auto' | 'wasm' | 'js';
-
-/** The part of the WebAssembly API used here (the kit's TypeScript lib has no DOM typings). */
-interface WasmMemory {
-  buffer: ArrayBuffer;
-  grow(pages: number): number;
-}
-interface WasmApi {
-  validate(bytes: Uint8Array): boolean;
-  Memory: new (d: { initial: number }) => WasmMemory;
-  Module: new (bytes: Uint8Array) => unknown;
-  Instance: new (m: unknown, imports: Record<string, Record<string, unknown>>) => { exports: Record<string, unknown> };
-}
-const WA = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
 
 interface WasmKernel {
   memory: WasmMemory;

@@ -374,6 +374,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
       },
     });
     trainSamples = result.trainSamples;
+    run.provenance.trainingPaths = { [result.path]: 1 };
     // The trained weights come back as data; the saved model is rebuilt from them.
     const model = buildModel(result.architecture, { seed: config.seed });
     writeModelWeights(model, result.weights!, 'trained weights');
@@ -413,6 +414,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
       stoppedEarly: result.stoppedEarly,
       seed: config.seed,
       backend: engine.backend,
+      trainingPath: result.path,
       seconds: trainSeconds,
       samplesPerSec: (trainSamples * result.epochs) / trainSeconds,
       trainLoss: m.trainLoss,

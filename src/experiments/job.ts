@@ -77,6 +77,12 @@ export const JobSpecSchema = z
     trainSeed: Seed.optional(),
     /** The backend the job must run on (resolved: a job never says `auto`, so every executor computes the same bits). */
     backend: z.enum(['tensorflow', 'wasm', 'cpu']),
+    /**
+     * The training path: `fast` (the kit's own trainer for small dense networks, src/fast/), `tfjs` (the
+     * reference path through tfjs ops), or `auto`: fast wherever it can train the job (`trainingPath` decides
+     * from the spec alone, so the same spec always takes the same path), else tfjs. A job result says which ran.
+     */
+    path: z.enum(['auto', 'fast', 'tfjs']).default('auto'),
     /** Which sets to evaluate at the end: the validation part, the held-out CV fold, the view's test split. */
     evaluate: z.array(z.enum(EVALUATION_SETS)).default(['validation', 'heldout', 'test']),
     /** Return the trained weights (and the per-epoch history, default true). */

@@ -15,11 +15,13 @@ import { type Architecture, countParams } from '../models/arch.js';
 import { architectureByName } from '../models/zoo.js';
 import { buildModel } from '../models/build.js';
 import { readModelWeights, type ModelWeights } from '../models/weights.js';
-import { fit, type EpochLog, type FitCheckpoint, type FitEvent } from '../train/fit.js';
+import { fitTrainee, modelTrainee, type EpochLog, type FitCheckpoint, type FitEvent } from '../train/fit.js';
+import { fastPathSupport, fastTrainee } from '../fast/net.js';
+import { KitError } from '../util/errors.js';
 import { evaluate } from '../train/evaluate.js';
 import { cvSplits } from '../train/cv.js';
 import { canonicalJson } from '../util/json.js';
-import { parseJobSpec, trainSeedOf, type JobSpec, type JobSpecInput } from './job.js';
+import { jobLabel, parseJobSpec, trainSeedOf, type JobSpec, type JobSpecInput } from './job.js';
 import { makeHooks, prepareModel } from './hooks.js';
 import { runGeneticJob, type GeneticOutcome } from '../binary/job.js';
 import { augmentation } from '../binary/augment.js';
@@ -55,8 +57,10 @@ export interface JobResult {
   weights?: ModelWeights;
   /** A genetic job's counts and curve (src/binary/job.ts). */
   genetic?: GeneticOutcome;
+  /** The training path that ran (`trainingPath`): the kit's fast trainer, the tfjs reference path, or a genetic trainer (src/binary/). */
+  path: 'fast' | 'tfjs' | 'genetic';
   /** The only part that differs between runs of the same spec. */
-  timing: { seconds: number; samplesPerSec: number; backend: string };
+  timing: { seconds: number; samplesPerSec: number; backend: string; /** The fast path's kernels: wasm SIMD, or JavaScript where the engine has no SIMD. */ kernels?: 'simd' | 'js' };
 }
 
 export interface JobContext {
@@ -134,6 +138,23 @@ export function jobArchitecture(spec: Pick<JobSpec, 'model'>, classes: number): 
   return typeof spec.model === 'string' ? architectureByName(spec.model, { classes }) : spec.model;
 }
 
+/**
+ * The path a job trains on and, for tfjs, why not the fast one. `auto` takes the fast path when the
+ * architecture is one it trains (src/fast/net.ts `fastPathSupport`) and the job has no training hooks, no
+ * augmentation and no init transforms (those act on the tfjs model); `fast` demands it (a ConfigError naming
+ * the reason otherwise).
+ */
+export function trainingPath(spec: JobSpec, arch: Architecture): { path: 'fast' | 'tfjs'; reason: string | null } {
+  if (spec.path === 'tfjs') return { path: 'tfjs', reason: 'path: tfjs' };
+  const reason =
+    spec.hooks.length ? `training hooks (${spec.hooks.map((h) => h.kind).join(', ')})`
+    : spec.data.augment ? 'augmentation'
+    : spec.init?.transforms.length ? 'init transforms'
+    : fastPathSupport(arch);
+  if (reason && spec.path === 'fast') throw new KitError(`${jobLabel(spec)}: path "fast" cannot train this job: ${reason}; use path "auto" or "tfjs"`, 'ConfigError');
+  return reason ? { path: 'tfjs', reason } : { path: 'fast', reason: null };
+}
+
 /** Runs one training job. Throws (a KitError for bad input, NaN loss, impossible architectures) on failure. */
 export async function runJob(input: JobSpecInput | JobSpec, ctx: JobContext = {}): Promise<JobResult> {
   const spec = parseJobSpec(input);
@@ -154,7 +175,9 @@ export async function runJob(input: JobSpecInput | JobSpec, ctx: JobContext = {}
     const earlyStopping = t.earlyStopping && !rows.validation ? { ...t.earlyStopping, monitor: 'loss' as const } : t.earlyStopping;
     // Augmentation trains on a copy of the rows, rewritten at the first step of every epoch.
     const aug = spec.data.augment ? augmentation(rows.train, spec.data.augment, trainSeed, makeHooks(spec.hooks, model, t.epochs)) : null;
-    const fitted = await fit(model, aug ? aug.train : rows.train, {
+    const route = trainingPath(spec, arch);
+    const fast = route.path === 'fast' ? fastTrainee(arch, model, { optimizer: t.optimizer, head: arch.head, batchSize: t.batchSize }) : null;
+    const fitted = await fitTrainee(fast ?? modelTrainee(model, { optimizer: t.optimizer, head: arch.head }), aug ? aug.train : rows.train, {
       epochs: t.epochs,
       batchSize: t.batchSize,
       optimizer: t.optimizer,
@@ -170,7 +193,8 @@ export async function runJob(input: JobSpecInput | JobSpec, ctx: JobContext = {}
       batchEventEvery: ctx.batchEventEvery,
     });
     const want = new Set(spec.evaluate);
-    const ev = (ds: Dataset | undefined, name: 'validation' | 'heldout' | 'test') => (ds && want.has(name) ? evaluate(model, ds, arch.head) : null);
+    const ev = (ds: Dataset | undefined, name: 'validation' | 'heldout' | 'test') => (ds && want.has(name) ? (fast ? fast.evaluate(ds) : evaluate(model, ds, arch.head)) : null);
+    if (fast && spec.output.weights) fast.writeBack();
     const val = ev(rows.validation, 'validation');
     const held = ev(rows.heldOut, 'heldout');
     const test = ev(data.test, 'test');
@@ -196,7 +220,8 @@ export async function runJob(input: JobSpecInput | JobSpec, ctx: JobContext = {}
       architecture: arch,
       dataset: data.record,
       ...(spec.output.weights ? { weights: readModelWeights(model) } : {}),
-      timing: { seconds, samplesPerSec: seconds > 0 ? (rows.train.y.length * fitted.history.length) / seconds : 0, backend: spec.backend },
+      path: route.path,
+      timing: { seconds, samplesPerSec: seconds > 0 ? (rows.train.y.length * fitted.history.length) / seconds : 0, backend: spec.backend, ...(fast ? { kernels: fast.kernels } : {}) },
     };
   } finally {
     model.dispose();

@@ -50,6 +50,11 @@ export interface Provenance {
   error?: string;
   /** Start times of earlier, interrupted attempts that this run resumed. */
   resumedFrom?: string[];
+  /**
+   * Jobs trained in this attempt per training path: `fast` (the kit's own trainer, src/fast/), `tfjs` (the
+   * reference path), `genetic` (seed 002's trainers). Jobs taken from the ledger are not counted.
+   */
+  trainingPaths?: Record<string, number>;
 }
 
 /** The provenance block small enough to embed in every result file (JSON results and CSV side files). */

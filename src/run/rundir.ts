@@ -206,6 +206,11 @@ export function openRun(o: RunOptions): Run {
     configSha256,
     log(event) {
       fs.appendFileSync(logFile, JSON.stringify({ time: new Date().toISOString(), ...event }) + '\n');
+      // Which training path each finished job took (src/experiments/run-job.ts `trainingPath`), counted in the provenance.
+      if (event.type === 'job-done' && typeof event.path === 'string') {
+        const counts = (provenance.trainingPaths ??= {});
+        counts[event.path] = (counts[event.path] ?? 0) + 1;
+      }
     },
     addDataset(rec) {
       provenance.datasets = [...provenance.datasets.filter((d) => d.id !== rec.id), rec];

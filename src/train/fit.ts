@@ -8,7 +8,7 @@
 import { z } from 'zod';
 import { tf } from '../engine/backend.js';
 import type { LayersModel, Tensor, Variable } from '@tensorflow/tfjs';
-import { rngStream, withSeededMathRandom } from '../engine/random.js';
+import { rngStream, withSeededMathRandom, type Rng } from '../engine/random.js';
 import type { Dataset } from '../data/types.js';
 import type { Head } from '../models/arch.js';
 import { createOptimizer, type OptimizerConfig, type OptimizerState } from './optimizers.js';
@@ -142,14 +142,66 @@ function validateOptions(o: FitOptions, train: Dataset): void {
   }
 }
 
-/** Trains `model` on `train`. The model is changed in place; returns the per-epoch history. */
-export async function fit(model: LayersModel, train: Dataset, o: FitOptions): Promise<FitResult> {
-  validateOptions(o, train);
-  const t0 = performance.now();
-  const n = train.y.length;
+/**
+ * What the training loop trains: one optimiser step on a mini-batch, inference-mode evaluation, and the
+ * weights and optimiser state as arrays (for checkpoints and early stopping's best weights). Two exist: a tfjs
+ * model (`modelTrainee`, the reference path) and the kit's own trainer for small networks (src/fast/).
+ */
+export interface Trainee {
+  /** One optimiser step on rows `order[start..end)` at learning rate `lr`; dropout draws from `dropout`. */
+  step(train: Dataset, order: Int32Array, start: number, end: number, lr: number, dropout: Rng): { loss: number; correct: number };
+  evaluate(ds: Dataset): { loss: number; accuracy: number };
+  readWeights(): (Float32Array | Int32Array)[];
+  writeWeights(values: (Float32Array | Int32Array)[]): void;
+  optimizerState(): OptimizerState;
+  setOptimizerState(state: OptimizerState): void;
+  dispose(): void;
+}
+
+/** A tfjs model and its optimiser as a `Trainee` (tf.variableGrads over `model.apply`, `lossOf`). */
+export function modelTrainee(model: LayersModel, o: Pick<FitOptions, 'optimizer' | 'head'>): Trainee {
   const classes = o.head === 'sigmoid' ? 2 : (model.outputs[0].shape[1] as number);
   const vars = model.trainableWeights.map((w) => w.read() as Variable);
   const optimizer = createOptimizer(o.optimizer);
+  return {
+    step(train, order, s, e, lr, dropout) {
+      const batch = makeBatch(train, order, s, e, o.head, classes);
+      const [loss, logits] = withSeededMathRandom(dropout, () => {
+        let logitsT: Tensor | null = null;
+        const { value, grads } = tf.variableGrads(() => {
+          logitsT = tf.keep(model.apply(batch.x, { training: true }) as Tensor);
+          return lossOf(o.head, batch.target, logitsT) as never;
+        }, vars);
+        optimizer.apply(vars, vars.map((v) => grads[v.name]), lr);
+        Object.values(grads).forEach((g) => g.dispose());
+        return [value, logitsT as unknown as Tensor];
+      });
+      const lossValue = loss.dataSync()[0] as number;
+      const correct = countCorrect(o.head, logits.dataSync(), batch.labels);
+      loss.dispose();
+      logits.dispose();
+      disposeBatch(batch);
+      return { loss: lossValue, correct };
+    },
+    evaluate: (ds) => evaluate(model, ds, o.head),
+    readWeights: () => readWeights(model),
+    writeWeights: (values) => writeWeights(model, values),
+    optimizerState: () => optimizer.getState(),
+    setOptimizerState: (state) => optimizer.setState(state, vars),
+    dispose: () => optimizer.dispose(),
+  };
+}
+
+/** Trains `model` on `train`. The model is changed in place; returns the per-epoch history. */
+export async function fit(model: LayersModel, train: Dataset, o: FitOptions): Promise<FitResult> {
+  return fitTrainee(modelTrainee(model, o), train, o);
+}
+
+/** The training loop over any `Trainee` (shuffling, schedule, hooks, validation, early stopping, checkpoints). */
+export async function fitTrainee(trainee: Trainee, train: Dataset, o: FitOptions): Promise<FitResult> {
+  validateOptions(o, train);
+  const t0 = performance.now();
+  const n = train.y.length;
   const es = o.earlyStopping;
   const monitor = es ? (es.monitor ?? 'val_loss') : null;
   const batches = o.dropRemainder ? Math.floor(n / o.batchSize) : Math.ceil(n / o.batchSize);
@@ -167,8 +219,8 @@ export async function fit(model: LayersModel, train: Dataset, o: FitOptions): Pr
   };
   const resumed = o.checkpoint?.load() ?? null;
   if (resumed) {
-    writeWeights(model, resumed.weights);
-    optimizer.setState(resumed.optimizer, vars);
+    trainee.writeWeights(resumed.weights);
+    trainee.setOptimizerState(resumed.optimizer);
     state = resumed;
     o.onEvent?.({ type: 'resume', epochsDone: resumed.epochsDone });
   }
@@ -188,22 +240,9 @@ export async function fit(model: LayersModel, train: Dataset, o: FitOptions): Pr
         lr = learningRateAt(o.schedule, o.optimizer.lr, epoch + b / batches);
         const info: StepInfo = { epoch, batch: b, batches, step: epoch * batches + b, totalSteps: o.epochs * batches };
         o.hooks?.beforeStep?.(info);
-        const batch = makeBatch(train, order, s, e, o.head, classes);
-        const [loss, logits] = withSeededMathRandom(dropout, () => {
-          let logitsT: Tensor | null = null;
-          const { value, grads } = tf.variableGrads(() => {
-            logitsT = tf.keep(model.apply(batch.x, { training: true }) as Tensor);
-            return lossOf(o.head, batch.target, logitsT) as never;
-          }, vars);
-          optimizer.apply(vars, vars.map((v) => grads[v.name]), lr);
-          Object.values(grads).forEach((g) => g.dispose());
-          return [value, logitsT as unknown as Tensor];
-        });
-        const lossValue = loss.dataSync()[0] as number;
-        correct += countCorrect(o.head, logits.dataSync(), batch.labels);
-        loss.dispose();
-        logits.dispose();
-        disposeBatch(batch);
+        const r = trainee.step(train, order, s, e, lr, dropout);
+        const lossValue = r.loss;
+        correct += r.correct;
         o.hooks?.afterStep?.(info);
         if (!Number.isFinite(lossValue)) {
           const kept = state.epochsDone > 0 && o.checkpoint ? ` The checkpoint of epoch ${state.epochsDone} is kept.` : '';
@@ -220,7 +259,7 @@ export async function fit(model: LayersModel, train: Dataset, o: FitOptions): Pr
       }
       const log: EpochLog = { epoch, loss: lossSum / seen, accuracy: correct / seen, lr, seconds: 0 };
       if (o.validation) {
-        const v = evaluate(model, o.validation, o.head);
+        const v = trainee.evaluate(o.validation);
         log.valLoss = v.loss;
         log.valAccuracy = v.accuracy;
       }
@@ -230,25 +269,25 @@ export async function fit(model: LayersModel, train: Dataset, o: FitOptions): Pr
       if (es) {
         const value = monitor === 'loss' ? log.loss : (log.valLoss as number);
         if (value < state.best.value - (es.minDelta ?? 0)) {
-          state.best = { value, epoch, weights: es.restoreBest === false ? null : readWeights(model) };
+          state.best = { value, epoch, weights: es.restoreBest === false ? null : trainee.readWeights() };
           state.wait = 0;
         } else if (++state.wait >= es.patience) {
           state.stopped = true;
         }
       }
-      state.weights = readWeights(model);
-      state.optimizer = optimizer.getState();
+      state.weights = trainee.readWeights();
+      state.optimizer = trainee.optimizerState();
       o.checkpoint?.save(state);
       const meanEpoch = state.history.reduce((a, h) => a + h.seconds, 0) / state.history.length;
       o.onEvent?.({ type: 'epoch', epochs: o.epochs, log, etaSeconds: state.stopped ? 0 : meanEpoch * (o.epochs - epoch - 1), stopped: state.stopped });
     }
     let bestEpoch = state.history.length - 1;
     if (es && es.restoreBest !== false && state.best.weights && state.best.epoch !== bestEpoch) {
-      writeWeights(model, state.best.weights);
+      trainee.writeWeights(state.best.weights);
       bestEpoch = state.best.epoch;
     }
     return { history: state.history, stoppedEarly: state.stopped, bestEpoch, seconds: (performance.now() - t0) / 1000 };
   } finally {
-    optimizer.dispose();
+    trainee.dispose();
   }
 }

@@ -147,6 +147,68 @@ export function createOptimizer(cfg: OptimizerConfig, jsMaxSize = JS_UPDATE_MAX_
   return optimizer(cfg, cfg.name === 'adam' ? adam(cfg) : sgd(cfg), jsMaxSize);
 }
 
+/**
+ * The same update rules on plain arrays, for trainers that keep their weights in typed arrays (src/fast/):
+ * `apply` updates `weights[i]` in place from `grads[i]`. Same float32 arithmetic as the loop form above; its
+ * state has the shape of `Optimizer.getState()`, so checkpoints move between the two.
+ */
+export interface ArrayOptimizer {
+  readonly config: OptimizerConfig;
+  apply(weights: Float32Array[], grads: Float32Array[], lr: number): void;
+  getState(): OptimizerState;
+  setState(state: OptimizerState, sizes: number[]): void;
+}
+
+/** Where an array optimiser keeps its slots, and a kernel that runs the Adam rule faster (same bits). */
+export interface ArrayOptimizerOptions {
+  /** Preallocated slot arrays, per variable two of its size (default: new Float32Arrays). */
+  slots?: Float32Array[][];
+  /** Runs one Adam update in place, with the same float32 operations as the loop (src/fast/simd.ts). */
+  adamKernel?: (mode: 'plain' | 'l2' | 'decoupled', w: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, c: Record<string, number>) => void;
+}
+
+export function createArrayOptimizer(cfg: OptimizerConfig, o: ArrayOptimizerOptions = {}): ArrayOptimizer {
+  validate(cfg);
+  const rule = cfg.name === 'adam' ? adam(cfg) : sgd(cfg);
+  const wd = cfg.weightDecay ?? 0;
+  const mode = wd > 0 ? (cfg.decoupled ? 'decoupled' : 'l2') : 'plain';
+  const kernel = cfg.name === 'adam' ? o.adamKernel : undefined;
+  let step = 0;
+  let slots: Float32Array[][] | null = null;
+  const newSlots = (sizes: number[], values?: Float32Array[][]) =>
+    sizes.map((n, i) =>
+      Array.from({ length: rule.slots }, (_, k) => {
+        const a = o.slots ? o.slots[i][k] : new Float32Array(n);
+        a.fill(0);
+        if (values) a.set(values[i][k]);
+        return a;
+      }),
+    );
+  return {
+    config: cfg,
+    apply(weights, grads, lr) {
+      if (grads.length !== weights.length) throw new Error(`optimizer: ${grads.length} gradients for ${weights.length} variables`);
+      slots ??= newSlots(weights.map((w) => w.length));
+      step++;
+      const c = rule.consts(lr, step);
+      for (let i = 0; i < weights.length; i++) {
+        // The loop reads w[j] before it writes out[j], so the update can be written in place.
+        if (kernel) kernel(mode, weights[i], grads[i], slots[i][0], slots[i][1], c);
+        else rule.loop(weights[i], grads[i], slots[i], weights[i], c, step);
+      }
+    },
+    getState: () => ({ name: cfg.name, step, slots: (slots ?? []).map((s) => s.map((t) => Float32Array.from(t))) }),
+    setState(state, sizes) {
+      if (state.name !== cfg.name) throw new Error(`optimizer state is for ${state.name}, not ${cfg.name}`);
+      if (state.slots.length && state.slots.length !== sizes.length) {
+        throw new Error(`optimizer state has slots for ${state.slots.length} variables, the model has ${sizes.length}`);
+      }
+      slots = state.slots.length ? newSlots(sizes, state.slots) : null;
+      step = state.step;
+    },
+  };
+}
+
 const f = Math.fround;
 
 function adam(cfg: OptimizerConfig): Rule {

@@ -1,0 +1,266 @@
+/**
+ * The fast path (src/fast/) against the tfjs reference path: same initial weights, same batches (the same
+ * `fitTrainee` loop and shuffle stream), a few Adam steps; the per-step losses and the final weights must agree
+ * within a stated tolerance for every quantizer family the fast path takes. Also: the same spec on the fast
+ * path gives identical bits, `auto` chooses the path from the spec, and a job says which path ran.
+ */
+import { test, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { initEngine } from '../src/engine/backend.js';
+import { rngStream } from '../src/engine/random.js';
+import type { Dataset } from '../src/data/types.js';
+import type { Architecture, LayerSpec } from '../src/models/arch.js';
+import { buildModel } from '../src/models/build.js';
+import { fitTrainee, modelTrainee, readWeights, type FitOptions, type FitState, type Trainee } from '../src/train/fit.js';
+import { fastPathSupport, fastTrainee } from '../src/fast/net.js';
+import { runJob, trainingPath } from '../src/experiments/run-job.js';
+import { parseJobSpec } from '../src/experiments/job.js';
+
+before(async () => {
+  await initEngine({ backend: 'wasm' });
+});
+
+/** Gaussian blobs: `classes` centres in `d` dimensions, unit noise. */
+function blobs(n: number, d: number, classes: number, seed: number): Dataset {
+  const rng = rngStream(seed, 'data');
+  const centres = Array.from({ length: classes }, () => Array.from({ length: d }, () => 2 * rng.normal()));
+  const x = new Float32Array(n * d);
+  const y = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    y[i] = i % classes;
+    for (let j = 0; j < d; j++) x[i * d + j] = centres[y[i]][j] + rng.normal();
+  }
+  return { id: `blobs-${seed}`, x, y, shape: [d], classNames: Array.from({ length: classes }, (_, c) => `c${c}`) };
+}
+
+const mlp = (name: string, layers: LayerSpec[], head: Architecture['head'] = 'softmax', input = [12]): Architecture => ({ name, input, layers, head });
+
+/** One architecture per quantizer family the fast path takes (kernel, bias and input quantizers, quantize layers). */
+const FAMILIES: Architecture[] = [
+  mlp('float', [{ kind: 'dense', units: 16, activation: 'relu' }, { kind: 'dense', units: 8, activation: 'tanh' }, { kind: 'dense', units: 4 }]),
+  mlp('binary-sign', [
+    { kind: 'dense', units: 16, bias: false, init: 'torchDefault', kernelQuantizer: { kind: 'binary', scale: 'none' } },
+    { kind: 'batchnorm' },
+    { kind: 'quantize', quantizer: { kind: 'sign', grad: 'clipped' } },
+    { kind: 'dense', units: 4, kernelQuantizer: { kind: 'binary', scale: 'channel', grad: 'clipped' } },
+  ]),
+  mlp('ternary-reste', [
+    { kind: 'dense', units: 16, bias: false, kernelQuantizer: { kind: 'ternary', deltaFactor: 0.75, perChannel: true } },
+    { kind: 'batchnorm' },
+    { kind: 'quantize', quantizer: { kind: 'reste', o: 3, t: 1.5 } },
+    { kind: 'dense', units: 4, kernelQuantizer: { kind: 'ternary' } },
+  ]),
+  mlp('nbits-reference', [
+    { kind: 'quantize', quantizer: { kind: 'nbits-reference', bits: 4 } },
+    { kind: 'dense', units: 16, bias: false, kernelQuantizer: { kind: 'nbits-reference', bits: 3 } },
+    { kind: 'batchnorm' },
+    { kind: 'dropout', rate: 0 },
+    { kind: 'activation', fn: 'relu' },
+    { kind: 'dense', units: 4, kernelQuantizer: { kind: 'nbits-reference', bits: 2 } },
+  ]),
+  mlp('affine', [
+    { kind: 'dense', units: 16, activation: 'relu', kernelQuantizer: { kind: 'affine', bits: 4, perChannel: true }, biasQuantizer: { kind: 'affine', bits: 8 } },
+    { kind: 'dense', units: 4, inputQuantizer: { kind: 'affine', bits: 8, symmetric: false }, kernelQuantizer: { kind: 'affine', bits: 6, symmetric: false, signed: true } },
+  ]),
+  mlp('scaled-uniform', [
+    { kind: 'dense', units: 16, kernelQuantizer: { kind: 'scaled-uniform', bits: 2 } },
+    { kind: 'quantize', quantizer: { kind: 'uniform-activation', bits: 2 } },
+    { kind: 'dense', units: 4, kernelQuantizer: { kind: 'scaled-uniform', bits: 3, alpha: 'least-squares', grad: 'xnor' } },
+  ]),
+  mlp('fixed-point-sigmoid-head', [
+    { kind: 'dense', units: 16, activation: 'sigmoid' },
+    { kind: 'dense', units: 8, kernelQuantizer: { kind: 'fixed-point', bits: 8, fractionBits: 6 } },
+    { kind: 'hardtanh', shift: 0.5 },
+    { kind: 'dense', units: 1, inputQuantizer: { kind: 'fixed-point', bits: 16, fractionBits: 8 } },
+  ], 'sigmoid'),
+  mlp('image-flatten', [
+    { kind: 'quantize', quantizer: { kind: 'nbits-reference', bits: 8 } },
+    { kind: 'flatten' },
+    { kind: 'dense', units: 8, activation: 'relu' },
+    { kind: 'dense', units: 4 },
+  ], 'softmax', [2, 3, 2]),
+];
+
+/** Trains with `make` for `epochs` on `train`, recording every step's loss. */
+async function run(make: () => Trainee, train: Dataset, epochs: number): Promise<{ losses: number[]; weights: Float32Array[] }> {
+  const t = make();
+  const losses: number[] = [];
+  const spy: Trainee = { ...t, step: (...a) => { const r = t.step(...a); losses.push(r.loss); return r; }, dispose: () => undefined };
+  const o: FitOptions = { epochs, batchSize: 32, optimizer: { name: 'adam', lr: 0.01, weightDecay: 1e-4 }, seed: 7, head: 'softmax' };
+  await fitTrainee(spy, train, o);
+  const weights = t.readWeights() as Float32Array[];
+  t.dispose();
+  return { losses, weights };
+}
+
+const maxDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => Array.from(a).reduce((m, v, i) => Math.max(m, Math.abs(v - b[i])), 0);
+
+// Tolerances: losses within 1e-4 over 4 steps; weights within 1e-3 absolute (Adam steps are lr = 0.01, so this
+// is a tenth of one step: a weight that moved differently in any step would exceed it).
+for (const [arch, kernels] of FAMILIES.flatMap((a) => [[a, 'auto'], [a, 'js']] as const)) {
+  test(`fast path (${kernels === 'js' ? 'JavaScript' : 'default'} kernels) equals the tfjs path: ${arch.name}`, async () => {
+    assert.equal(fastPathSupport(arch), null);
+    const classes = arch.head === 'sigmoid' ? 2 : 4;
+    const d = arch.input.reduce((a, b) => a * b, 1);
+    const raw = blobs(128, d, classes, 3);
+    const train: Dataset = { ...raw, shape: arch.input };
+    const head = arch.head;
+    const opts = { optimizer: { name: 'adam' as const, lr: 0.01, weightDecay: 1e-4 }, head };
+    const m1 = buildModel(arch, { seed: 11 });
+    const m2 = buildModel(arch, { seed: 11 });
+    assert.deepEqual(readWeights(m1), readWeights(m2));
+    const ref = await run(() => modelTrainee(m1, opts), train, 1);
+    const fast = await run(() => fastTrainee(arch, m2, { ...opts, batchSize: 32, kernels }), train, 1);
+    assert.equal(ref.losses.length, 4);
+    const dl = maxDiff(ref.losses, fast.losses);
+    assert.ok(dl < 1e-4, `${arch.name}: losses differ by ${dl}: ${ref.losses.map((v) => v.toFixed(5))} vs ${fast.losses.map((v) => v.toFixed(5))}`);
+    ref.weights.forEach((w, i) => {
+      const dw = maxDiff(w, fast.weights[i]);
+      assert.ok(dw < 1e-3, `${arch.name}: weight ${i} differs by ${dw}`);
+    });
+    m1.dispose();
+    m2.dispose();
+  });
+}
+
+test('the SIMD Adam kernel gives the bits of the JavaScript loop (every weight-decay mode)', async () => {
+  const { createArrayOptimizer } = await import('../src/train/optimizers.js');
+  const { createGemm, WASM_GEMM_AVAILABLE } = await import('../src/fast/simd.js');
+  const { WA } = await import('../src/engine/wasm-writer.js');
+  if (!WASM_GEMM_AVAILABLE) return; // the JavaScript loop runs instead; nothing to compare
+  const memory = new WA!.Memory({ initial: 2 });
+  const gemm = createGemm(memory)!;
+  let off = 0;
+  const alloc = (n: number) => {
+    const v = new Float32Array(memory.buffer, off, n);
+    off += Math.ceil((4 * n) / 16) * 16;
+    return v;
+  };
+  const rng = rngStream(5, 'adam');
+  for (const cfg of [{ name: 'adam' as const, lr: 0.01 }, { name: 'adam' as const, lr: 0.003, weightDecay: 0.01 }, { name: 'adam' as const, lr: 0.02, weightDecay: 0.1, decoupled: true }]) {
+    const sizes = [7, 16, 1];
+    const w1 = sizes.map((n) => Float32Array.from({ length: n }, () => rng.normal()));
+    const w2 = w1.map((w) => {
+      const a = alloc(w.length);
+      a.set(w);
+      return a;
+    });
+    const g2 = sizes.map((n) => alloc(n));
+    const slots = sizes.map((n) => [alloc(n), alloc(n)]);
+    const js = createArrayOptimizer(cfg);
+    const simd = createArrayOptimizer(cfg, { slots, adamKernel: (...a) => gemm.adam(...a) });
+    for (let step = 0; step < 5; step++) {
+      const g1 = sizes.map((n) => Float32Array.from({ length: n }, () => rng.normal()));
+      g1.forEach((g, i) => g2[i].set(g));
+      js.apply(w1, g1, cfg.lr);
+      simd.apply(w2, g2, cfg.lr);
+    }
+    w1.forEach((w, i) => assert.deepEqual(Array.from(w2[i]), Array.from(w), `${JSON.stringify(cfg)}: weights ${i}`));
+    assert.deepEqual(simd.getState(), js.getState());
+  }
+});
+
+test('the SIMD matrix product agrees with the JavaScript kernels on every block and tail shape', async () => {
+  const { createGemm, WASM_GEMM_AVAILABLE } = await import('../src/fast/simd.js');
+  const { matmulBias, matmulNT, matmulTN } = await import('../src/fast/kernels.js');
+  const { WA } = await import('../src/engine/wasm-writer.js');
+  if (!WASM_GEMM_AVAILABLE) return;
+  const memory = new WA!.Memory({ initial: 4 });
+  const gemm = createGemm(memory)!;
+  const rng = rngStream(9, 'gemm');
+  for (const [m, k, n] of [[32, 21, 32], [33, 16, 10], [5, 9, 13], [1, 1, 1], [7, 3, 8], [4, 30, 4]]) {
+    let off = 0;
+    const alloc = (len: number) => {
+      const v = new Float32Array(memory.buffer, off, len);
+      off += Math.ceil((4 * len) / 16) * 16;
+      return v.fill(0);
+    };
+    const fill = (v: Float32Array) => {
+      for (let i = 0; i < v.length; i++) v[i] = rng.normal();
+      return v;
+    };
+    const a = fill(alloc(m * k));
+    const b = fill(alloc(k * n));
+    const bias = fill(alloc(n));
+    const c = alloc(m * n);
+    assert.throws(() => gemm.gemm(new Float32Array(m * k), b, c, bias, m, k, n, k, n, n), /not a view of the kernel's memory/);
+    gemm.gemm(a, b, c, bias, m, k, n, k, n, n);
+    const ref = new Float32Array(m * n);
+    matmulBias(a, b, bias, ref, m, k, n);
+    assert.ok(maxDiff(c, ref) < 1e-5, `gemm ${m}x${k}x${n}: ${maxDiff(c, ref)}`);
+    // dW = a^T c and dx = c b^T, as the dense layer's backward pass forms them
+    const dw = new Float32Array(k * n);
+    matmulTN(a, c, dw, m, k, n);
+    const aT = alloc(k * m);
+    for (let r = 0; r < m; r++) for (let q = 0; q < k; q++) aT[q * m + r] = a[r * k + q];
+    const dw2 = alloc(k * n);
+    gemm.gemm(aT, c, dw2, alloc(n), k, m, n, m, n, n);
+    assert.ok(maxDiff(dw, dw2) < 1e-4, `x^T dy ${m}x${k}x${n}: ${maxDiff(dw, dw2)}`);
+    const dx = new Float32Array(m * k);
+    matmulNT(c, b, dx, m, k, n);
+    const bT = alloc(n * k);
+    for (let q = 0; q < k; q++) for (let j = 0; j < n; j++) bT[j * k + q] = b[q * n + j];
+    const dx2 = alloc(m * k);
+    gemm.gemm(c, bT, dx2, alloc(k), m, n, k, n, k, k);
+    assert.ok(maxDiff(dx, dx2) < 1e-4, `dy w^T ${m}x${k}x${n}: ${maxDiff(dx, dx2)}`);
+  }
+});
+
+const jobOf = (model: unknown, extra: Record<string, unknown> = {}) =>
+  parseJobSpec({
+    model,
+    data: { source: { synthetic: { kind: 'blobs', n: 300, shape: [12], classes: 3, seed: 4 } }, split: { kind: 'holdout', valFraction: 0.2 } },
+    train: { epochs: 3, batchSize: 32, optimizer: { name: 'adam', lr: 0.01 }, earlyStopping: { patience: 2 } },
+    seed: 3,
+    backend: 'wasm',
+    output: { weights: true },
+    ...extra,
+  });
+
+test('auto takes the fast path for dense networks and the tfjs path otherwise; a job says which ran', async () => {
+  const dense = FAMILIES[1];
+  const lenet = { name: 'tiny-cnn', input: [8, 8, 1], head: 'softmax', layers: [{ kind: 'conv2d', filters: 2, kernel: 3 }, { kind: 'flatten' }, { kind: 'dense', units: 3 }] };
+  assert.deepEqual(trainingPath(jobOf(dense), dense), { path: 'fast', reason: null });
+  assert.equal(trainingPath(jobOf(dense, { path: 'tfjs' }), dense).path, 'tfjs');
+  const hooked = jobOf(dense, { hooks: [{ kind: 'cyclic-precision', weights: { min: 3, max: 8, cycles: 2 } }] });
+  assert.match(String(trainingPath(hooked, dense).reason), /training hooks/);
+  const conv = trainingPath(jobOf(lenet), lenet as Architecture);
+  assert.equal(conv.path, 'tfjs');
+  assert.match(String(conv.reason), /conv2d layers/);
+  assert.throws(() => trainingPath(jobOf(lenet, { path: 'fast' }), lenet as Architecture), /path "fast" cannot train this job: layer conv2d_0: conv2d layers/);
+  const r1 = await runJob(jobOf(dense));
+  const r2 = await runJob(jobOf(dense));
+  assert.equal(r1.path, 'fast');
+  const { timing: _a, ...d1 } = r1;
+  const { timing: _b, ...d2 } = r2;
+  assert.deepEqual(d1, d2, 'same spec on the fast path: identical results and weights');
+  const ref = await runJob(jobOf(dense, { path: 'tfjs' }));
+  assert.equal(ref.path, 'tfjs');
+  assert.ok(Math.abs((ref.metrics.valAccuracy ?? 0) - (r1.metrics.valAccuracy ?? 0)) <= 0.1, `validation accuracy: tfjs ${ref.metrics.valAccuracy}, fast ${r1.metrics.valAccuracy}`);
+});
+
+test('the fast path resumes from an epoch checkpoint to the bits of an uninterrupted run', async () => {
+  const arch = FAMILIES[2];
+  const train: Dataset = blobs(200, 12, 4, 8);
+  const opts = { optimizer: { name: 'adam' as const, lr: 0.01 }, head: 'softmax' as const, batchSize: 32 };
+  const fitOpts: FitOptions = { epochs: 4, batchSize: 32, optimizer: opts.optimizer, seed: 2, head: 'softmax' };
+  const full = fastTrainee(arch, buildModel(arch, { seed: 1 }), opts);
+  await fitTrainee({ ...full, dispose: () => undefined }, train, fitOpts);
+  let saved: FitState | null = null;
+  const first = fastTrainee(arch, buildModel(arch, { seed: 1 }), opts);
+  await assert.rejects(
+    fitTrainee(first, train, {
+      ...fitOpts,
+      checkpoint: { load: () => null, save: (s) => (saved = structuredClone(s)) },
+      onEvent: (e) => {
+        if (e.type === 'epoch' && e.log.epoch === 1) throw new Error('killed');
+      },
+    }),
+    /killed/,
+  );
+  assert.equal(saved!.epochsDone, 2);
+  const second = fastTrainee(arch, buildModel(arch, { seed: 1 }), opts);
+  await fitTrainee({ ...second, dispose: () => undefined }, train, { ...fitOpts, checkpoint: { load: () => saved, save: () => undefined } });
+  assert.deepEqual(second.readWeights(), full.readWeights());
+  assert.deepEqual(second.optimizerState(), full.optimizerState());
+});
