@@ -1,12 +1,19 @@
 /**
  * The wasm training kernels against the stock `cpu` backend: conv2d input and filter gradients (stride 1 and
- * 2, same and valid padding, several channels), max-pool gradients (with ties) and transposed matmuls.
+ * 2, same and valid padding, several channels), max-pool gradients (with ties; the 2x2 stride-2 path and the
+ * general one), transposed matmuls, and the fused batchnorm training kernels (the kit's batchnorm layer on
+ * wasm against the stock tfjs-layers code on cpu). Training with them is bit-for-bit repeatable.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { initEngine, tf } from '../src/engine/backend.js';
 import { rngStream, rngFromState, withSeededMathRandom } from '../src/engine/random.js';
-import type { Tensor, Tensor4D } from '@tensorflow/tfjs';
+import type { Tensor, Tensor4D, Variable } from '@tensorflow/tfjs';
+import { batchNormalization } from '../src/models/batchnorm.js';
+import { buildModel } from '../src/models/build.js';
+import { fit } from '../src/train/fit.js';
+import { vgg7 } from '../src/models/zoo.js';
+import type { Dataset } from '../src/data/types.js';
 
 function randomArray(n: number, seed: string, round = false): Float32Array {
   const rng = rngStream(seed, 'test');
@@ -72,6 +79,9 @@ for (const c of CASES) {
 
 for (const pool of [
   { x: [2, 8, 8, 3], size: 2, stride: 2, pad: 'valid' },
+  { x: [2, 9, 7, 3], size: 2, stride: 2, pad: 'valid' }, // 2x2 path, last row and column uncovered
+  { x: [2, 9, 7, 3], size: 2, stride: 2, pad: 'same' }, // windows past the edge: the general loop
+  { x: [3, 6, 10, 1], size: 2, stride: 2, pad: 'same' },
   { x: [2, 7, 7, 4], size: 3, stride: 2, pad: 'same' },
   { x: [1, 9, 9, 2], size: 3, stride: 1, pad: 'valid' },
 ] as const) {
@@ -89,6 +99,126 @@ for (const pool of [
     assert.ok(maxAbsDiff(wasm[0], cpu[0]) < 1e-5, `max-pool gradient differs by ${maxAbsDiff(wasm[0], cpu[0])}`);
   });
 }
+
+/** max |a - b| / (1 + |b|) over the arrays. */
+function maxRelDiff(a: Float32Array, b: Float32Array): number {
+  assert.equal(a.length, b.length);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]) / (1 + Math.abs(b[i])));
+  return m;
+}
+
+for (const shape of [
+  [4, 6, 6, 5],
+  [50, 8, 8, 16],
+  [9, 7],
+  [3, 4, 2, 1],
+]) {
+  test(`batchnorm layer in training on wasm (fused kernels) matches the stock layer on cpu: x [${shape}]`, async () => {
+    const C = shape[shape.length - 1];
+    const n = shape.reduce((a, b) => a * b, 1);
+    // Not centred, not unit variance: an offset and a per-channel scale.
+    const xs = randomArray(n, `bn-x${shape}`).map((v, i) => 3 + v * (0.5 + (i % C)));
+    const r = randomArray(n, `bn-r${shape}`);
+    const init = [randomArray(C, 'g').map((v) => 1 + 0.3 * v), randomArray(C, 'b'), randomArray(C, 'mm'), randomArray(C, 'mv').map((v) => 1 + Math.abs(v))];
+    const kernels: Record<string, string[]> = {};
+    const out: Record<string, Float32Array[]> = {};
+    for (const b of ['wasm', 'cpu']) {
+      await initEngine({ backend: b });
+      const layer = batchNormalization({ momentum: 0.9, epsilon: 1e-5, name: `bn_test_${b}` });
+      layer.build([null, ...shape.slice(1)]);
+      layer.setWeights(init.map((a) => tf.tensor1d(a)));
+      const x = tf.variable(tf.tensor(xs, shape), true, `bn_x_${b}_${shape.join('x')}`);
+      const gamma = layer.trainableWeights[0].read() as Variable;
+      const beta = layer.trainableWeights[1].read() as Variable;
+      let y: Tensor | null = null;
+      const profile = await tf.profile(() => {
+        const { grads, value } = tf.variableGrads(() => {
+          y = tf.keep(layer.apply(x, { training: true }) as Tensor);
+          return tf.sum(tf.mul(y, tf.tensor(r, shape))) as never;
+        }, [x, gamma, beta]);
+        out[b] = [y!, grads[x.name], grads[gamma.name], grads[beta.name], ...layer.getWeights().slice(2)].map((t) => Float32Array.from(t.dataSync() as Float32Array));
+        tf.dispose([y!, value, ...Object.values(grads)]);
+      });
+      kernels[b] = profile.kernelNames;
+      x.dispose();
+      layer.weights.forEach((w) => w.dispose());
+    }
+    await initEngine({ backend: 'wasm' });
+    assert.ok(kernels.wasm.includes('TckBatchNormTrain'), `wasm ran ${kernels.wasm.join(', ')}`);
+    assert.ok(!kernels.wasm.includes('Tile') && !kernels.wasm.includes('FusedBatchNorm'), 'the stock batchnorm ops ran on wasm');
+    assert.ok(kernels.cpu.includes('FusedBatchNorm'), 'the cpu reference is not the stock layer');
+    const names = ['y', 'dx', 'dgamma', 'dbeta', 'moving mean', 'moving variance'];
+    names.forEach((name, i) => {
+      assert.ok(out.wasm[i].some((v) => v !== 0), `${name} is all zeros`);
+      const d = maxRelDiff(out.wasm[i], out.cpu[i]);
+
+      assert.ok(d < 5e-5, `${name} differs by ${d} (relative)`);
+    });
+  });
+}
+
+test('batchnorm layer outside training, and on cpu, is the stock layer', async () => {
+  await initEngine({ backend: 'wasm' });
+  const layer = batchNormalization({ name: 'bn_infer' });
+  layer.build([null, 3]);
+  const profile = await tf.profile(() => tf.dispose(layer.apply(tf.ones([2, 3]), { training: false }) as Tensor));
+  assert.ok(!profile.kernelNames.includes('TckBatchNormTrain'));
+  assert.equal(layer.getClassName(), 'BatchNormalization');
+  layer.weights.forEach((w) => w.dispose());
+});
+
+/** Noise images of `shape` with labels 0..classes-1, seeded. */
+function noise(n: number, shape: number[], classes: number, seed: string): Dataset {
+  const size = shape.reduce((a, b) => a * b, 1);
+  const x = randomArray(n * size, `noise-${seed}`);
+  const rng = rngStream(seed, 'labels');
+  const y = Int32Array.from({ length: n }, () => Math.floor(rng.next() * classes));
+  return { id: `noise-${seed}`, x, y, shape, classNames: Array.from({ length: classes }, (_, i) => String(i)) };
+}
+
+test('training a VGG7 (convs, batchnorm, 2x2 max-pools) on wasm twice with one seed gives the same bits', async () => {
+  await initEngine({ backend: 'wasm' });
+  const data = noise(60, [16, 16, 3], 4, 'vgg');
+  const arch = vgg7([16, 16, 3], { width: 1 / 16, classes: 4 });
+  const run = async (seed: number) => {
+    const m = buildModel(arch, { seed });
+    await fit(m, data, { epochs: 2, batchSize: 20, optimizer: { name: 'adam', lr: 1e-2 }, seed, head: 'softmax' });
+    const w = m.getWeights().map((t) => Array.from(t.dataSync()));
+    m.dispose();
+    return w;
+  };
+  const before = tf.memory().numTensors;
+  const profile = await tf.profile(async () => {
+    const a = await run(1);
+    assert.deepEqual(a, await run(1));
+    assert.notDeepEqual(a, await run(2));
+  });
+  assert.ok(profile.kernelNames.includes('TckBatchNormTrain') && profile.kernelNames.includes('MaxPoolGrad'), 'the replaced kernels did not run');
+  assert.equal(tf.memory().numTensors, before, 'training leaked tensors');
+});
+
+test('Identity on wasm shares the buffer: a clone keeps its values when the original goes, and frees nothing early', async () => {
+  await initEngine({ backend: 'wasm' });
+  const backend = tf.engine().backend as unknown as { numDataIds(): number };
+  const ids = backend.numDataIds();
+  const values = randomArray(24, 'identity');
+  const x = tf.tensor(values, [2, 3, 4]);
+  const y = tf.clone(x);
+  assert.equal(backend.numDataIds(), ids + 1, 'the clone copied the data');
+  x.dispose();
+  assert.deepEqual(y.dataSync(), values);
+  // A variable's saved clone (what a gradient keeps) is unchanged by a later assign.
+  const init = tf.tensor(values, [24]);
+  const zeros = tf.zeros([24]);
+  const v = tf.variable(init, true, 'identity_v');
+  const saved = tf.clone(v);
+  v.assign(zeros);
+  assert.deepEqual(saved.dataSync(), values);
+  assert.ok((v.dataSync() as Float32Array).every((u) => u === 0));
+  tf.dispose([y, v, saved, init, zeros]);
+  assert.equal(backend.numDataIds(), ids, 'buffers leaked');
+});
 
 test('transposed matmuls on wasm match cpu', async () => {
   const a = randomArray(6 * 5, 'a');

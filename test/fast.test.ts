@@ -188,20 +188,21 @@ test('the SIMD matrix product agrees with the JavaScript kernels on every block 
     const ref = new Float32Array(m * n);
     matmulBias(a, b, bias, ref, m, k, n);
     assert.ok(maxDiff(c, ref) < 1e-5, `gemm ${m}x${k}x${n}: ${maxDiff(c, ref)}`);
-    // dW = a^T c and dx = c b^T, as the dense layer's backward pass forms them
+    // dW = a^T c and dx = c b^T, as the dense layer's backward pass forms them (with transposed operands)
+    const transposed = (x: Float32Array, rows: number, cols: number) => {
+      const t = alloc(rows * cols);
+      for (let r = 0; r < rows; r++) for (let q = 0; q < cols; q++) t[q * rows + r] = x[r * cols + q];
+      return t;
+    };
     const dw = new Float32Array(k * n);
     matmulTN(a, c, dw, m, k, n);
-    const aT = alloc(k * m);
-    for (let r = 0; r < m; r++) for (let q = 0; q < k; q++) aT[q * m + r] = a[r * k + q];
     const dw2 = alloc(k * n);
-    gemm.gemm(aT, c, dw2, alloc(n), k, m, n, m, n, n);
+    gemm.gemm(transposed(a, m, k), c, dw2, alloc(n), k, m, n, m, n, n);
     assert.ok(maxDiff(dw, dw2) < 1e-4, `x^T dy ${m}x${k}x${n}: ${maxDiff(dw, dw2)}`);
     const dx = new Float32Array(m * k);
     matmulNT(c, b, dx, m, k, n);
-    const bT = alloc(n * k);
-    for (let q = 0; q < k; q++) for (let j = 0; j < n; j++) bT[j * k + q] = b[q * n + j];
     const dx2 = alloc(m * k);
-    gemm.gemm(c, bT, dx2, alloc(k), m, n, k, n, k, k);
+    gemm.gemm(c, transposed(b, k, n), dx2, alloc(k), m, n, k, n, k, k);
     assert.ok(maxDiff(dx, dx2) < 1e-4, `dy w^T ${m}x${k}x${n}: ${maxDiff(dx, dx2)}`);
   }
 });

@@ -17,18 +17,27 @@
  * - `MaxPoolGrad` is a scalar loop over every (input, window) pair in the stock kernel (4.5 ms per LeNet5
  *   layer). Ours walks the windows once in JavaScript over the wasm heap, sending each window's gradient to
  *   the first maximum in row-major order, which is the rule of the `cpu` backend (`maxPoolPositions`).
+ *   The 2x2 stride-2 pools of LeNet-5 and VGG7 take a loop of their own (non-overlapping windows: each input
+ *   written once, no clearing pass, no per-window buffers): 7.3 -> 3.2 ms per LeNet-5 step against the
+ *   earlier per-window-buffer loop (measured at load 4.5-5 on the shared 2-core machine).
+ * - `Identity` copies its input in stock wasm; the engine runs it for every tensor a gradient saves. Ours
+ *   shares the buffer by reference count, as wasm's Reshape does (tfjs tensors are immutable).
  *
  * - `UnsortedSegmentSum` is missing, and it is the gradient of `gather` (weight clustering gathers a layer's
  *   kernel from its centroids). Ours sums rows in JavaScript over the wasm heap.
+ * - Batch normalisation in training: the fused kernels of wasm-batchnorm.ts (used by src/models/batchnorm.ts),
+ *   registered from here.
  *
  * They are built from other wasm kernels (XNNPACK conv, transpose, reverse, slice), called directly through
  * the kernel registry, so they run on XNNPACK's SIMD code paths. Intermediate buffers are freed here.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { TensorInfo, NamedAttrMap, KernelFunc } from '@tensorflow/tfjs';
+import { installWasmBatchNorm } from './wasm-batchnorm.js';
 
 type Backend = {
   disposeData(dataId: object): boolean;
+  incRef(dataId: object): void;
   makeOutput(shape: number[], dtype: string): TensorInfo;
   typedArrayFromHeap(t: TensorInfo): Float32Array;
 };
@@ -37,6 +46,7 @@ type KernelArgs = { inputs: Record<string, TensorInfo>; backend: Backend; attrs?
 let installed = false;
 let stockBackpropInput: KernelFunc | null = null;
 let stockBatchMatMul: KernelFunc | null = null;
+let stockIdentity: KernelFunc | null = null;
 
 function run(name: string, inputs: Record<string, TensorInfo>, backend: Backend, attrs: object = {}): TensorInfo {
   const kernel = tf.getKernel(name, 'wasm');
@@ -166,6 +176,46 @@ function batchMatMul(args: KernelArgs): TensorInfo {
   return out;
 }
 
+/**
+ * The 2x2, stride-2 max-pool gradient with every window inside the image (LeNet-5's and VGG7's pools). The
+ * windows do not overlap, so each input gets its window's dy or 0, written once; the last row or column that no
+ * window covers ('valid' on an odd size) is cleared first. Same first-maximum rule as the general loop below.
+ */
+function maxPool2x2Grad(x: Float32Array, g: Float32Array, dx: Float32Array, N: number, H: number, W: number, C: number, OH: number, OW: number): void {
+  if (2 * OH !== H || 2 * OW !== W) dx.fill(0);
+  const rowStride = W * C;
+  for (let n = 0; n < N; n++) {
+    for (let oy = 0; oy < OH; oy++) {
+      let a = (n * H + 2 * oy) * rowStride; // top-left of the window, channel 0
+      let gi = ((n * OH + oy) * OW) * C;
+      for (let ox = 0; ox < OW; ox++, a += 2 * C) {
+        for (let ch = 0; ch < C; ch++, gi++) {
+          const i0 = a + ch;
+          const i1 = i0 + C;
+          const i2 = i0 + rowStride;
+          const i3 = i2 + C;
+          const v0 = x[i0];
+          const v1 = x[i1];
+          const v2 = x[i2];
+          const v3 = x[i3];
+          // First maximum in row-major order, a later element winning only if strictly greater, from a
+          // running maximum of -Infinity (as the general loop: NaN or all -Infinity send the gradient nowhere).
+          let k = v0 > -Infinity ? 0 : -1;
+          let m = k === 0 ? v0 : -Infinity;
+          if (v1 > m) { m = v1; k = 1; }
+          if (v2 > m) { m = v2; k = 2; }
+          if (v3 > m) { m = v3; k = 3; }
+          const d = g[gi];
+          dx[i0] = k === 0 ? d : 0;
+          dx[i1] = k === 1 ? d : 0;
+          dx[i2] = k === 2 ? d : 0;
+          dx[i3] = k === 3 ? d : 0;
+        }
+      }
+    }
+  }
+}
+
 /** Max-pool gradient: each window's dy goes to its first maximum (the `cpu` backend's tie rule). */
 function maxPoolGrad(args: KernelArgs): TensorInfo {
   const { dy, input } = args.inputs;
@@ -189,13 +239,19 @@ function maxPoolGrad(args: KernelArgs): TensorInfo {
   const x = backend.typedArrayFromHeap(input);
   const g = backend.typedArrayFromHeap(dy);
   const dx = backend.typedArrayFromHeap(out);
-  dx.fill(0);
   const { batchSize, inHeight: H, inWidth: W, inChannels: C, outHeight: OH, outWidth: OW } = info;
   const { strideHeight: sH, strideWidth: sW, filterHeight: fH, filterWidth: fW } = info;
   const padTop = info.padInfo.top;
   const padLeft = info.padInfo.left;
-  const best = new Int32Array(C);
-  const bestVal = new Float32Array(C);
+  // The 2x2 stride-2 path needs every window inside the image ('valid', or 'same' on even sizes).
+  if (fH === 2 && fW === 2 && sH === 2 && sW === 2 && padTop === 0 && padLeft === 0 && 2 * OH <= H && 2 * OW <= W) {
+    maxPool2x2Grad(x, g, dx, batchSize, H, W, C, OH, OW);
+    return out;
+  }
+  dx.fill(0);
+  // Channel by channel inside each window, with the running maximum in locals: no per-window buffers.
+  // Scanning rows then columns with a strict `>` keeps the first maximum in row-major order.
+  const rowStride = W * C;
   for (let n = 0; n < batchSize; n++) {
     const xBase = n * H * W * C;
     for (let oy = 0; oy < OH; oy++) {
@@ -206,26 +262,38 @@ function maxPoolGrad(args: KernelArgs): TensorInfo {
         const c0 = ox * sW - padLeft;
         const cMin = Math.max(0, c0);
         const cMax = Math.min(W, c0 + fW);
-        best.fill(-1);
-        bestVal.fill(-Infinity);
-        for (let r = rMin; r < rMax; r++) {
-          for (let c = cMin; c < cMax; c++) {
-            const base = xBase + (r * W + c) * C;
-            for (let ch = 0; ch < C; ch++) {
-              const v = x[base + ch];
-              if (v > bestVal[ch]) {
-                bestVal[ch] = v;
-                best[ch] = base + ch;
+        const gBase = ((n * OH + oy) * OW + ox) * C;
+        const wBase = xBase + rMin * rowStride + cMin * C;
+        for (let ch = 0; ch < C; ch++) {
+          let bestVal = -Infinity;
+          let best = -1;
+          for (let r = rMin, rowBase = wBase + ch; r < rMax; r++, rowBase += rowStride) {
+            for (let c = cMin, i = rowBase; c < cMax; c++, i += C) {
+              const v = x[i];
+              if (v > bestVal) {
+                bestVal = v;
+                best = i;
               }
             }
           }
+          if (best >= 0) dx[best] += g[gBase + ch];
         }
-        const gBase = ((n * OH + oy) * OW + ox) * C;
-        for (let ch = 0; ch < C; ch++) if (best[ch] >= 0) dx[best[ch]] += g[gBase + ch];
       }
     }
   }
   return out;
+}
+
+/**
+ * Identity (tf.clone, and the engine's copy of every tensor a gradient saves) sharing the input's buffer, as
+ * wasm's own Reshape and the `cpu` backend's Identity do: tfjs tensors are immutable, the backend counts
+ * references. Stock wasm copies the data, which was 2-3% of a convolutional training step.
+ */
+function identity(args: KernelArgs): TensorInfo {
+  const { x } = args.inputs;
+  if (x.dtype === 'string') return stockIdentity!(args as never) as TensorInfo;
+  args.backend.incRef(x.dataId);
+  return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
 }
 
 /** out[s] = sum of the rows of x whose segment id is s (ids outside 0..numSegments-1 are dropped). */
@@ -276,6 +344,8 @@ export function installWasmTrainingKernels(): void {
   replace('Conv2DBackpropFilter', conv2dBackpropFilter);
   replace('MaxPoolGrad', maxPoolGrad);
   replace('UnsortedSegmentSum', unsortedSegmentSum);
+  stockIdentity = replace('Identity', identity);
+  installWasmBatchNorm();
   installed = true;
 }
 
@@ -286,4 +356,6 @@ export const WASM_KERNEL_OVERRIDES = [
   'BatchMatMul (transposed operands)',
   'MaxPoolGrad',
   'UnsortedSegmentSum',
+  'Identity (shares the buffer)',
+  'TckBatchNormTrain (batchnorm layer in training, with its gradient)',
 ] as const;

@@ -140,6 +140,8 @@ interface Net {
   deltas: Float32Array[];
   target: Float32Array;
   labels: Int32Array;
+  /** Scratch for one row's exponentials in the loss. */
+  exps: Float64Array;
   /** A zero bias for products without one. */
   zeros: Float32Array;
   /** The SIMD products (null: the JavaScript kernels). */
@@ -255,6 +257,7 @@ function build(arch: Architecture, model: LayersModel, capacity: number, alloc: 
     deltas: sizes.map((sz) => alloc(rows * sz)),
     target: alloc(rows * sizes[sizes.length - 1]),
     labels: new Int32Array(rows),
+    exps: new Float64Array(sizes[sizes.length - 1]),
     zeros: alloc(Math.max(...sizes) + 8),
     gemm: null,
   };
@@ -479,7 +482,7 @@ function load(net: Net, ds: Dataset, order: Int32Array | null, start: number, en
  * gradient (softmax(x) - t) / B, or (sigmoid(x) - t) / B, into `grad`. Also counts the rows whose predicted
  * class (the first largest logit, or logit > 0) is their label.
  */
-function lossAndGrad(head: Head, logits: Float32Array, t: Float32Array, labels: Int32Array, rows: number, k: number, grad: Float32Array | null): { loss: number; correct: number } {
+function lossAndGrad(head: Head, logits: Float32Array, t: Float32Array, labels: Int32Array, rows: number, k: number, grad: Float32Array | null, e: Float64Array): { loss: number; correct: number } {
   let loss = 0;
   let correct = 0;
   if (head === 'sigmoid') {
@@ -491,7 +494,6 @@ function lossAndGrad(head: Head, logits: Float32Array, t: Float32Array, labels: 
     }
     return { loss: loss / rows, correct };
   }
-  const e = new Float64Array(k);
   for (let i = 0; i < rows; i++) {
     const o = i * k;
     let mx = logits[o];
@@ -526,7 +528,7 @@ function evaluateNet(net: Net, ds: Dataset, head: Head): { loss: number; accurac
   for (let s = 0; s < n; s += batchSize) {
     const e = Math.min(n, s + batchSize);
     load(net, ds, null, s, e, head);
-    const r = lossAndGrad(head, forward(net, e - s, false, null), net.target, net.labels, e - s, k, null);
+    const r = lossAndGrad(head, forward(net, e - s, false, null), net.target, net.labels, e - s, k, null, net.exps);
     lossSum += f(r.loss) * (e - s);
     correct += r.correct;
   }
@@ -560,7 +562,7 @@ export function fastTrainee(
       ensure(net, rows);
       load(net, train, order, s, e, o.head);
       const logits = forward(net, rows, true, dropout);
-      const r = lossAndGrad(o.head, logits, net.target, net.labels, rows, k, net.deltas[net.layers.length]);
+      const r = lossAndGrad(o.head, logits, net.target, net.labels, rows, k, net.deltas[net.layers.length], net.exps);
       backward(net, rows);
       optimizer.apply(net.trainable, net.grads, lr);
       return { loss: f(r.loss), correct: r.correct };

@@ -3,6 +3,7 @@ import { tf } from '../engine/backend.js';
 import { rngStream, type Rng } from '../engine/random.js';
 import { type Architecture, type InitName, type LayerSpec, type LayerCompression, describeLayers, layerName } from './arch.js';
 import { QuantConv2D, QuantDense, QuantActivation, ShiftedHardtanh } from '../quant/layers.js';
+import { batchNormalization } from './batchnorm.js';
 
 /** Whether a conv2d/dense spec needs the kit's quantized layer (any compression option set). */
 export function needsQuantLayer(spec: LayerCompression): boolean {
@@ -78,7 +79,7 @@ function toLayer(spec: LayerSpec, index: number, inputShape: number[] | null, fa
     case 'flatten':
       return tf.layers.flatten({ ...first, name });
     case 'batchnorm':
-      return tf.layers.batchNormalization({
+      return batchNormalization({
         ...first,
         name,
         momentum: spec.momentum ?? BATCHNORM_DEFAULTS.momentum,
