@@ -265,3 +265,10 @@ test('the fast path resumes from an epoch checkpoint to the bits of an uninterru
   assert.deepEqual(second.readWeights(), full.readWeights());
   assert.deepEqual(second.optimizerState(), full.optimizerState());
 });
+
+test('a diverging training on the fast path fails with the training error that names epoch, batch and learning rate', async () => {
+  const arch = FAMILIES[0];
+  const spec = jobOf(arch, { train: { epochs: 2, batchSize: 32, optimizer: { name: 'sgd', lr: 1e30 } } });
+  assert.equal(trainingPath(spec, arch).path, 'fast');
+  await assert.rejects(runJob(spec), (e: Error) => e.name === 'TrainingError' && /loss became (NaN|Infinity) at epoch 1, batch \d+\/\d+ \(learning rate 1e\+30/.test(e.message));
+});
