@@ -18,8 +18,8 @@
  */
 import type { LayersModel, LayerVariable } from '@tensorflow/tfjs';
 import type { Rng } from '../engine/random.js';
-import type { Dataset } from '../data/types.js';
-import { sampleSize } from '../data/types.js';
+import { WA } from '../engine/wasm-writer.js';
+import { sampleSize, type Dataset } from '../data/types.js';
 import { type Architecture, type Head, type LayerSpec, describeLayers, layerName } from '../models/arch.js';
 import { BATCHNORM_DEFAULTS } from '../models/build.js';
 import { createArrayOptimizer, type OptimizerConfig } from '../train/optimizers.js';
@@ -27,7 +27,6 @@ import { type Trainee, writeWeights } from '../train/fit.js';
 import { type ArrayQuantizer, fastQuantizer, fastQuantizerSupported } from './quantizers.js';
 import { matmulBias, matmulNT, matmulTN } from './kernels.js';
 import { createGemm, WASM_GEMM_AVAILABLE, type Gemm } from './simd.js';
-import { WA } from '../engine/wasm-writer.js';
 
 const f = Math.fround;
 
