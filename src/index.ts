@@ -24,7 +24,9 @@ export { saveModel, loadModel } from './models/io.js';
 export { readModelWeights, writeModelWeights, inheritWeights, encodeWeights, decodeWeights, type ModelWeights, type Inheritance, type EncodedWeights } from './models/weights.js';
 export { ArchitectureSchema, LayerSpecSchema, GenomeFileSchema, architectureFileSchema, architectureOf } from './models/schema.js';
 
-export { fit, TrainingError, type FitOptions, type FitResult, type EpochLog, type FitEvent, type FitState, type EarlyStoppingConfig } from './train/fit.js';
+// The fast path for small dense networks (src/fast/): the kit's own trainer behind the same Architecture.
+export { fastTrainee, fastPathSupport } from './fast/net.js';
+export { fit, fitTrainee, modelTrainee, TrainingError, type Trainee, type FitOptions, type FitResult, type EpochLog, type FitEvent, type FitState, type EarlyStoppingConfig } from './train/fit.js';
 export { evaluate, predictClasses, confusionMatrix, type Evaluation } from './train/evaluate.js';
 export { createOptimizer, type OptimizerConfig, type Optimizer } from './train/optimizers.js';
 export { learningRateAt, type ScheduleConfig } from './train/schedules.js';
@@ -32,7 +34,7 @@ export { summarizeFolds, cvSplits, type CvResult, type FoldResult, type CvSplit 
 
 // The experiment engine: trainings as data, executors (in-process, worker threads, BullMQ), the ledger.
 export { JobSpecSchema, parseJobSpec, jobKey, jobLabel, trainSeedOf, type JobSpec, type JobSpecInput } from './experiments/job.js';
-export { runJob, loadJobData, jobArchitecture, deterministicPart, type JobResult, type JobMetrics, type JobContext, type EpochRecord } from './experiments/run-job.js';
+export { runJob, trainingPath, loadJobData, jobArchitecture, deterministicPart, type JobResult, type JobMetrics, type JobContext, type EpochRecord } from './experiments/run-job.js';
 export { HookSpecSchema, InitSchema, makeHooks, prepareModel, type HookSpec, type InitSpec } from './experiments/hooks.js';
 export { executeJob, ExecutorError, type JobOutcome, type JobMeta } from './experiments/outcome.js';
 export { createExecutor, inProcessExecutor, defaultThreads, type Executor, type ExecutorChoice, type QueuedJob, type JobProgress } from './experiments/executor.js';
