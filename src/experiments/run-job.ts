@@ -18,7 +18,6 @@ import { readModelWeights, type ModelWeights } from '../models/weights.js';
 import { fitTrainee, modelTrainee, type EpochLog, type FitCheckpoint, type FitEvent } from '../train/fit.js';
 import { fastPathSupport, fastTrainee } from '../fast/net.js';
 import { KitError } from '../util/errors.js';
-import { evaluate } from '../train/evaluate.js';
 import { cvSplits } from '../train/cv.js';
 import { canonicalJson } from '../util/json.js';
 import { jobLabel, parseJobSpec, trainSeedOf, type JobSpec, type JobSpecInput } from './job.js';
@@ -177,7 +176,8 @@ export async function runJob(input: JobSpecInput | JobSpec, ctx: JobContext = {}
     const aug = spec.data.augment ? augmentation(rows.train, spec.data.augment, trainSeed, makeHooks(spec.hooks, model, t.epochs)) : null;
     const route = trainingPath(spec, arch);
     const fast = route.path === 'fast' ? fastTrainee(arch, model, { optimizer: t.optimizer, head: arch.head, batchSize: t.batchSize }) : null;
-    const fitted = await fitTrainee(fast ?? modelTrainee(model, { optimizer: t.optimizer, head: arch.head }), aug ? aug.train : rows.train, {
+    const trainee = fast ?? modelTrainee(model, { optimizer: t.optimizer, head: arch.head });
+    const fitted = await fitTrainee(trainee, aug ? aug.train : rows.train, {
       epochs: t.epochs,
       batchSize: t.batchSize,
       optimizer: t.optimizer,
@@ -193,7 +193,7 @@ export async function runJob(input: JobSpecInput | JobSpec, ctx: JobContext = {}
       batchEventEvery: ctx.batchEventEvery,
     });
     const want = new Set(spec.evaluate);
-    const ev = (ds: Dataset | undefined, name: 'validation' | 'heldout' | 'test') => (ds && want.has(name) ? (fast ? fast.evaluate(ds) : evaluate(model, ds, arch.head)) : null);
+    const ev = (ds: Dataset | undefined, name: 'validation' | 'heldout' | 'test') => (ds && want.has(name) ? trainee.evaluate(ds) : null);
     if (fast && spec.output.weights) fast.writeBack();
     const val = ev(rows.validation, 'validation');
     const held = ev(rows.heldOut, 'heldout');
