@@ -11,6 +11,7 @@ import { architectureByName, mlp, vgg7 } from '../models/zoo.js';
 import type { Architecture } from '../models/arch.js';
 import { buildModel } from '../models/build.js';
 import { predictClasses } from '../train/evaluate.js';
+import { fastPathSupport, fastTrainee } from '../fast/net.js';
 import { runJob } from '../experiments/run-job.js';
 import type { JobSpecInput } from '../experiments/job.js';
 import { inProcessExecutor, defaultThreads } from '../experiments/executor.js';
@@ -237,20 +238,27 @@ async function trainRounds(name: string, model: string | Architecture, inputShap
   return roundBench(name, batch, units, async (steps) => ({ samples: steps * batch, seconds: await once(steps) }), { details: () => ({ path }) });
 }
 
-/** Batched inference-mode forward passes of one model built once; sized once. */
+/**
+ * Batched inference-mode forward passes of one model built once, sized once, on the path the kit's jobs
+ * evaluate with: the fast path's evaluation (forward pass, loss and accuracy over the set, in chunks of
+ * `batch` rows) where it takes the architecture, tfjs `predictClasses` otherwise. The details say which.
+ */
 async function inferRounds(name: string, model: string, inputShape: number[], batch: number, minSeconds: number): Promise<RoundBench> {
   const arch = architectureByName(model);
   const m = buildModel(arch, { seed: 1 });
+  const fast = fastPathSupport(arch) === null ? fastTrainee(arch, m, { optimizer: { name: 'adam', lr: 1e-3 }, head: arch.head, batchSize: batch }) : null;
+  const path = fast ? `fast (${fast.kernels})` : 'tfjs';
   let data: { batches: number; ds: ReturnType<typeof syntheticDataset>['train'] } | null = null;
   const once = async (batches: number) => {
     if (data?.batches !== batches) data = { batches, ds: syntheticDataset({ kind: 'noise', n: batches * batch, shape: inputShape, classes: 10, seed: batches }).train };
     const t0 = performance.now();
-    predictClasses(m, data.ds, arch.head, batch);
+    if (fast) fast.evaluate(data.ds);
+    else predictClasses(m, data.ds, arch.head, batch);
     return (performance.now() - t0) / 1000;
   };
   try {
     const units = await sizeRoundUnits(once, minSeconds);
-    return roundBench(name, batch, units, async (batches) => ({ samples: batches * batch, seconds: await once(batches) }), { dispose: () => m.dispose() });
+    return roundBench(name, batch, units, async (batches) => ({ samples: batches * batch, seconds: await once(batches) }), { details: () => ({ path }), dispose: () => m.dispose() });
   } catch (e) {
     m.dispose();
     throw e;

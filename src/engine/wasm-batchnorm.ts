@@ -45,25 +45,12 @@ function checkFloat(name: string, ...ts: TensorInfo[]): void {
   for (const t of ts) if (t.dtype !== 'float32') throw new Error(`${name}: float32 only, got ${t.dtype}`);
 }
 
-/** Inputs x [..., C], scale [C], offset [C]; attr varianceEpsilon. Outputs y, mean [C], variance [C]. */
-function batchNormTrain(args: KernelArgs): TensorInfo[] {
-  const { x, scale, offset } = args.inputs;
-  const backend = args.backend;
-  const eps = (args.attrs as { varianceEpsilon: number }).varianceEpsilon;
-  checkFloat(BATCHNORM_TRAIN, x, scale, offset);
-  const { C, n } = channelsOf(x);
+/**
+ * The forward of the header on arrays: x seen as [n / C, C]; writes y, the batch mean and the biased batch
+ * variance (float32-rounded). Also the fast trainer's batchnorm (src/fast/net.ts).
+ */
+export function batchNormForwardArrays(xs: Float32Array, g: Float32Array, b: Float32Array, eps: number, n: number, C: number, ys: Float32Array, meanOut: Float32Array, varOut: Float32Array): void {
   const M = n / C;
-  const yInfo = backend.makeOutput(x.shape, 'float32');
-  const meanInfo = backend.makeOutput([C], 'float32');
-  const varInfo = backend.makeOutput([C], 'float32');
-  // Views after every allocation: growing the heap detaches older views.
-  const xs = backend.typedArrayFromHeap(x);
-  const g = backend.typedArrayFromHeap(scale);
-  const b = backend.typedArrayFromHeap(offset);
-  const ys = backend.typedArrayFromHeap(yInfo);
-  const meanOut = backend.typedArrayFromHeap(meanInfo);
-  const varOut = backend.typedArrayFromHeap(varInfo);
-
   // One pass for both sums, in float64: var = E[x^2] - mean^2 loses nothing that matters at float32
   // (the cancellation costs ~1e-16 (mean/std)^2 relative).
   const s1 = new Float64Array(C);
@@ -87,29 +74,14 @@ function batchNormTrain(args: KernelArgs): TensorInfo[] {
     s[c] = b[c] - m * a[c];
   }
   for (let i = 0; i < n; i += C) for (let c = 0; c < C; c++) ys[i + c] = xs[i + c] * a[c] + s[c];
-  return [yInfo, meanInfo, varInfo];
 }
 
-/** Inputs dy, x, scale, mean, variance; attr varianceEpsilon. Outputs dx, dscale, doffset. */
-function batchNormTrainGrad(args: KernelArgs): TensorInfo[] {
-  const { dy, x, scale, mean, variance } = args.inputs;
-  const backend = args.backend;
-  const eps = (args.attrs as { varianceEpsilon: number }).varianceEpsilon;
-  checkFloat(BATCHNORM_TRAIN_GRAD, dy, x, scale, mean, variance);
-  const { C, n } = channelsOf(x);
+/**
+ * The backward of the header on arrays, from the forward's batch mean `mu` and variance `va`: dgamma, dbeta,
+ * and dx unless `dxs` is null.
+ */
+export function batchNormBackwardArrays(gs: Float32Array, xs: Float32Array, g: Float32Array, mu: Float32Array, va: Float32Array, eps: number, n: number, C: number, dxs: Float32Array | null, dgOut: Float32Array, dbOut: Float32Array): void {
   const M = n / C;
-  const dxInfo = backend.makeOutput(x.shape, 'float32');
-  const dgInfo = backend.makeOutput([C], 'float32');
-  const dbInfo = backend.makeOutput([C], 'float32');
-  const xs = backend.typedArrayFromHeap(x);
-  const gs = backend.typedArrayFromHeap(dy);
-  const g = backend.typedArrayFromHeap(scale);
-  const mu = backend.typedArrayFromHeap(mean);
-  const va = backend.typedArrayFromHeap(variance);
-  const dxs = backend.typedArrayFromHeap(dxInfo);
-  const dgOut = backend.typedArrayFromHeap(dgInfo);
-  const dbOut = backend.typedArrayFromHeap(dbInfo);
-
   const sdy = new Float64Array(C);
   const sdyx = new Float64Array(C); // sum dy (x - mean)
   for (let i = 0; i < n; i += C) {
@@ -132,7 +104,51 @@ function batchNormTrainGrad(args: KernelArgs): TensorInfo[] {
     B[c] = (-A[c] * r * r * sdyx[c]) / M;
     D[c] = (-A[c] * sdy[c]) / M - B[c] * mu[c];
   }
-  for (let i = 0; i < n; i += C) for (let c = 0; c < C; c++) dxs[i + c] = A[c] * gs[i + c] + B[c] * xs[i + c] + D[c];
+  if (dxs) for (let i = 0; i < n; i += C) for (let c = 0; c < C; c++) dxs[i + c] = A[c] * gs[i + c] + B[c] * xs[i + c] + D[c];
+}
+
+/** Inputs x [..., C], scale [C], offset [C]; attr varianceEpsilon. Outputs y, mean [C], variance [C]. */
+function batchNormTrain(args: KernelArgs): TensorInfo[] {
+  const { x, scale, offset } = args.inputs;
+  const backend = args.backend;
+  const eps = (args.attrs as { varianceEpsilon: number }).varianceEpsilon;
+  checkFloat(BATCHNORM_TRAIN, x, scale, offset);
+  const { C, n } = channelsOf(x);
+  const yInfo = backend.makeOutput(x.shape, 'float32');
+  const meanInfo = backend.makeOutput([C], 'float32');
+  const varInfo = backend.makeOutput([C], 'float32');
+  // Views after every allocation: growing the heap detaches older views.
+  const xs = backend.typedArrayFromHeap(x);
+  const g = backend.typedArrayFromHeap(scale);
+  const b = backend.typedArrayFromHeap(offset);
+  const ys = backend.typedArrayFromHeap(yInfo);
+  const meanOut = backend.typedArrayFromHeap(meanInfo);
+  const varOut = backend.typedArrayFromHeap(varInfo);
+
+  batchNormForwardArrays(xs, g, b, eps, n, C, ys, meanOut, varOut);
+  return [yInfo, meanInfo, varInfo];
+}
+
+/** Inputs dy, x, scale, mean, variance; attr varianceEpsilon. Outputs dx, dscale, doffset. */
+function batchNormTrainGrad(args: KernelArgs): TensorInfo[] {
+  const { dy, x, scale, mean, variance } = args.inputs;
+  const backend = args.backend;
+  const eps = (args.attrs as { varianceEpsilon: number }).varianceEpsilon;
+  checkFloat(BATCHNORM_TRAIN_GRAD, dy, x, scale, mean, variance);
+  const { C, n } = channelsOf(x);
+  const dxInfo = backend.makeOutput(x.shape, 'float32');
+  const dgInfo = backend.makeOutput([C], 'float32');
+  const dbInfo = backend.makeOutput([C], 'float32');
+  const xs = backend.typedArrayFromHeap(x);
+  const gs = backend.typedArrayFromHeap(dy);
+  const g = backend.typedArrayFromHeap(scale);
+  const mu = backend.typedArrayFromHeap(mean);
+  const va = backend.typedArrayFromHeap(variance);
+  const dxs = backend.typedArrayFromHeap(dxInfo);
+  const dgOut = backend.typedArrayFromHeap(dgInfo);
+  const dbOut = backend.typedArrayFromHeap(dbInfo);
+
+  batchNormBackwardArrays(gs, xs, g, mu, va, eps, n, C, dxs, dgOut, dbOut);
   return [dxInfo, dgInfo, dbInfo];
 }
 

@@ -22,6 +22,7 @@ import { WA } from '../engine/wasm-writer.js';
 import { sampleSize, type Dataset } from '../data/types.js';
 import { type Architecture, type Head, type LayerSpec, describeLayers, layerName } from '../models/arch.js';
 import { BATCHNORM_DEFAULTS } from '../models/build.js';
+import { batchNormBackwardArrays, batchNormForwardArrays } from '../engine/wasm-batchnorm.js';
 import { createArrayOptimizer, type OptimizerConfig } from '../train/optimizers.js';
 import { type Trainee, writeWeights } from '../train/fit.js';
 import { type ArrayQuantizer, fastQuantizer, fastQuantizerSupported } from './quantizers.js';
@@ -30,32 +31,36 @@ import { createGemm, WASM_GEMM_AVAILABLE, type Gemm } from './simd.js';
 
 const f = Math.fround;
 
-/** Rows per evaluation chunk (at least; a larger training batch raises it). */
+/**
+ * Rows per evaluation chunk: up to 500 (at least the training batch), fewer when the activations of 500 rows
+ * would take more than EVAL_FLOATS floats (convolutional networks). Each row's result does not depend on the
+ * chunk it is in.
+ */
 const EVAL_CHUNK = 500;
+const EVAL_FLOATS = 1 << 24;
 
 type Act = 'linear' | 'relu' | 'tanh' | 'sigmoid';
 
 /** Why the fast path cannot train `arch`, or null when it can. */
 export function fastPathSupport(arch: Architecture): string | null {
-  // Elementwise layers take any shape; dense and batchnorm need vectors (the input, or after a flatten).
+  // Elementwise layers and batchnorm take any shape (batchnorm normalises the last axis); dense needs vectors
+  // (the input, or after a flatten), conv2d and maxpool need images [H, W, C].
   let vector = arch.input.length === 1;
   for (const [i, l] of arch.layers.entries()) {
     const where = `layer ${layerName(l, i)}`;
-    const needVector = () => (vector ? null : `${where}: ${l.kind} on input [${arch.input}] without a flatten before it`);
     switch (l.kind) {
-      case 'dense': {
+      case 'dense':
+      case 'conv2d': {
         if (l.activation === 'softmax') return `${where}: softmax activation`;
         if (l.clusters || l.prune || l.gradBits) return `${where}: clustering, pruning or gradient quantization`;
         for (const q of [l.kernelQuantizer, l.biasQuantizer, l.inputQuantizer]) if (!fastQuantizerSupported(q)) return `${where}: quantizer ${q!.kind}`;
-        const v = needVector();
-        if (v) return v;
+        if (l.kind === 'dense' && !vector) return `${where}: dense on input [${arch.input}] without a flatten before it`;
+        if (l.kind === 'conv2d' && vector) return `${where}: conv2d on a vector`;
         break;
       }
-      case 'batchnorm': {
-        const v = needVector();
-        if (v) return v;
+      case 'maxpool':
+        if (vector) return `${where}: maxpool on a vector`;
         break;
-      }
       case 'activation':
         if (l.fn === 'softmax') return `${where}: softmax activation`;
         break;
@@ -65,6 +70,7 @@ export function fastPathSupport(arch: Architecture): string | null {
       case 'flatten':
         vector = true;
         break;
+      case 'batchnorm':
       case 'dropout':
       case 'hardtanh':
         break;
@@ -96,8 +102,44 @@ interface Dense {
   xT: Float32Array;
   wT: Float32Array;
 }
+/**
+ * A convolution as im2col + product (channels last, as tfjs): `col` holds one row of K = KH KW C input values
+ * per output position, so y [P, CO] = col [P, K] W [K, CO] + b with P = samples x OH x OW. In training, `col`
+ * holds the whole batch and the backward pass reuses it: dW = col^T dy, then dcol = dy W^T in place of col,
+ * scattered back (col2im) into dx. Evaluation runs in tiles of `colSamples` samples.
+ */
+interface Conv extends Omit<Dense, 'kind' | 'nIn' | 'nOut' | 'xT'> {
+  kind: 'conv';
+  g: ConvGeometry;
+  col: Float32Array;
+  colSamples: number;
+}
+/** A convolution's or pooling window's geometry: input H x W x C, window KH x KW, stride, padding before. */
+interface ConvGeometry {
+  H: number;
+  W: number;
+  C: number;
+  KH: number;
+  KW: number;
+  stride: number;
+  padTop: number;
+  padLeft: number;
+  OH: number;
+  OW: number;
+  /** Output channels (convolution) or C (pooling). */
+  CO: number;
+  /** Values per im2col row: KH KW C. */
+  K: number;
+}
+interface Pool {
+  kind: 'maxpool';
+  g: ConvGeometry;
+  /** For each output value of the training batch, the input index of its maximum (-1: none). */
+  argmax: Int32Array;
+}
 interface BatchNorm {
   kind: 'batchnorm';
+  /** Channels (the last axis); every other axis is a batch axis. */
   n: number;
   gamma: Float32Array;
   beta: Float32Array;
@@ -107,8 +149,9 @@ interface BatchNorm {
   dbeta: Float32Array;
   momentum: number;
   epsilon: number;
-  xhat: Float32Array;
-  invStd: Float64Array;
+  /** This batch's mean and biased variance (the backward pass needs them). */
+  batchMean: Float32Array;
+  batchVar: Float32Array;
 }
 interface Elementwise {
   kind: 'act' | 'quantize' | 'hardtanh' | 'dropout' | 'flatten';
@@ -121,7 +164,7 @@ interface Elementwise {
   rate?: number;
   mask?: Float32Array;
 }
-type Layer = Dense | BatchNorm | Elementwise;
+type Layer = Dense | Conv | Pool | BatchNorm | Elementwise;
 
 /** A compiled network: its layers over float32 buffers for batches of up to `capacity` rows. */
 interface Net {
@@ -134,13 +177,17 @@ interface Net {
   grads: Float32Array[];
   /** The optimiser's slot arrays (two per trainable array). */
   slots: Float32Array[][];
+  /** Rows of a forward pass (evaluation chunks); a training step takes at most `trainRows`. */
   capacity: number;
+  trainRows: number;
   acts: Float32Array[];
   deltas: Float32Array[];
   target: Float32Array;
   labels: Int32Array;
   /** Scratch for one row's exponentials in the loss. */
   exps: Float64Array;
+  /** Scratch for column sums (bias gradients). */
+  sums: Float64Array;
   /** A zero bias for products without one. */
   zeros: Float32Array;
   /** The SIMD products (null: the JavaScript kernels). */
@@ -153,37 +200,53 @@ function activationOf(a: string | undefined): Act {
 
 type Alloc = (n: number) => Float32Array;
 
+/** Bytes an array of n floats takes in the memory: 16-byte aligned, plus 16 readable bytes after it (the SIMD tails read past the end). */
+const footprint = (n: number) => Math.ceil((4 * n) / 16) * 16 + 16;
+
 /**
- * Compiles `arch` over the weights of `model` (built by buildModel from the same architecture) for batches of
- * up to `capacity` rows. Every array the steps touch is allocated once, here, in one WebAssembly memory (so the
- * SIMD products of src/fast/simd.ts can read them); without wasm SIMD they are plain arrays and the
- * JavaScript kernels of src/fast/kernels.ts run instead.
+ * Compiles `arch` over the weights of `model` (built by buildModel from the same architecture) for training
+ * batches of up to `trainRows` rows and forward passes of up to `capacity` rows. Every array the steps touch
+ * is allocated once, here, in one WebAssembly memory (so the SIMD products of src/fast/simd.ts can read them);
+ * without wasm SIMD they are plain arrays and the JavaScript kernels of src/fast/kernels.ts run instead.
  */
-function compile(arch: Architecture, model: LayersModel, capacity: number, simd: boolean): Net {
+function compile(arch: Architecture, model: LayersModel, trainRows: number, simd: boolean): Net {
   const why = fastPathSupport(arch);
   if (why) throw new Error(`fast path: ${why}`);
+  const perRow = [arch.input, ...describeLayers(arch).map((l) => l.outputShape)].reduce((a, sh) => a + sh.reduce((x, y) => x * y, 1), 0);
+  const capacity = Math.max(trainRows, Math.min(EVAL_CHUNK, Math.floor(EVAL_FLOATS / perRow)));
   // Pass 1 counts the bytes, pass 2 allocates them in a memory of that size (growing a memory would detach
   // every view of it).
   let bytes = 0;
-  build(arch, model, capacity, (n) => {
-    bytes += Math.ceil((4 * n) / 16) * 16;
+  build(arch, model, trainRows, capacity, (n) => {
+    bytes += footprint(n);
     return new Float32Array(n);
   });
-  const memory = simd && WASM_GEMM_AVAILABLE && WA ? new WA.Memory({ initial: Math.ceil((bytes + 16) / 65536) }) : null;
+  const memory = simd && WASM_GEMM_AVAILABLE && WA ? new WA.Memory({ initial: Math.ceil((bytes + 64) / 65536) }) : null;
   let offset = 0;
   const alloc: Alloc = memory
     ? (n) => {
         const v = new Float32Array(memory.buffer, offset, n);
-        offset += Math.ceil((4 * n) / 16) * 16;
+        offset += footprint(n);
         return v;
       }
     : (n) => new Float32Array(n);
-  const net = build(arch, model, capacity, alloc);
+  const net = build(arch, model, trainRows, capacity, alloc);
   net.gemm = memory ? createGemm(memory) : null;
   return net;
 }
 
-function build(arch: Architecture, model: LayersModel, capacity: number, alloc: Alloc): Net {
+/** Padding before the first row (column) as tfjs computes it: 'same' splits the total, the smaller half first. */
+function padBefore(inSize: number, outSize: number, k: number, stride: number, padding: string | undefined): number {
+  return padding === 'same' ? Math.floor(Math.max((outSize - 1) * stride + k - inSize, 0) / 2) : 0;
+}
+
+function geometry(inShape: number[], outShape: number[], k: number, stride: number, padding: string | undefined): ConvGeometry {
+  const [H, W, C] = inShape;
+  const [OH, OW, CO] = outShape;
+  return { H, W, C, KH: k, KW: k, stride, padTop: padBefore(H, OH, k, stride, padding), padLeft: padBefore(W, OW, k, stride, padding), OH, OW, CO, K: k * k * C };
+}
+
+function build(arch: Architecture, model: LayersModel, trainRows: number, capacity: number, alloc: Alloc): Net {
   const infos = describeLayers(arch);
   const all = model.weights as LayerVariable[];
   const trainables = model.trainableWeights as LayerVariable[];
@@ -208,41 +271,50 @@ function build(arch: Architecture, model: LayersModel, capacity: number, alloc: 
   const rows = capacity;
   const layers: Layer[] = arch.layers.map((spec: LayerSpec, i): Layer => {
     const n = sizes[i + 1];
+    const outShape = infos[i].outputShape;
     switch (spec.kind) {
-      case 'dense': {
+      case 'dense':
+      case 'conv2d': {
         const w = role(i, 'kernel')!;
         const b = role(i, 'bias');
         const nIn = sizes[i];
-        return {
-          kind: 'dense', nIn, nOut: n, w, b, dw: gradOf(w), db: b && gradOf(b), act: activationOf(spec.activation),
+        const common = {
+          w, b, dw: gradOf(w), db: b && gradOf(b), act: activationOf(spec.activation),
           kq: spec.kernelQuantizer ? fastQuantizer(spec.kernelQuantizer) : null,
           bq: spec.biasQuantizer ? fastQuantizer(spec.biasQuantizer) : null,
           iq: spec.inputQuantizer ? fastQuantizer(spec.inputQuantizer) : null,
           wq: spec.kernelQuantizer ? alloc(w.length) : w,
           bqv: b && spec.biasQuantizer ? alloc(b.length) : b,
           xq: spec.inputQuantizer ? alloc(rows * nIn) : new Float32Array(0),
-          xT: alloc(rows * nIn),
           wT: alloc(w.length),
         };
+        if (spec.kind === 'dense') return { kind: 'dense', nIn, nOut: n, ...common, xT: alloc(trainRows * nIn) };
+        const g = geometry(infos[i].inputShape, outShape, spec.kernel, spec.stride ?? 1, spec.padding);
+        return { kind: 'conv', g, ...common, col: alloc(trainRows * g.OH * g.OW * g.K), colSamples: trainRows };
+      }
+      case 'maxpool': {
+        const g = geometry(infos[i].inputShape, outShape, spec.size, spec.stride ?? spec.size, spec.padding);
+        return { kind: 'maxpool', g, argmax: new Int32Array(trainRows * n) };
       }
       case 'batchnorm': {
         const gamma = role(i, 'gamma')!;
         const beta = role(i, 'beta')!;
+        const C = outShape[outShape.length - 1];
         return {
-          kind: 'batchnorm', n, gamma, beta, mean: role(i, 'moving_mean')!, variance: role(i, 'moving_variance')!,
+          kind: 'batchnorm', n: C, gamma, beta, mean: role(i, 'moving_mean')!, variance: role(i, 'moving_variance')!,
           dgamma: gradOf(gamma), dbeta: gradOf(beta),
           momentum: spec.momentum ?? BATCHNORM_DEFAULTS.momentum, epsilon: spec.epsilon ?? BATCHNORM_DEFAULTS.epsilon,
-          xhat: alloc(rows * n), invStd: new Float64Array(n),
+          batchMean: new Float32Array(C), batchVar: new Float32Array(C),
         };
       }
       case 'activation':
         return { kind: 'act', n, act: activationOf(spec.fn) };
       case 'quantize':
-        return { kind: 'quantize', n, channels: infos[i].outputShape[infos[i].outputShape.length - 1], q: fastQuantizer(spec.quantizer)! };
+        return { kind: 'quantize', n, channels: outShape[outShape.length - 1], q: fastQuantizer(spec.quantizer)! };
       case 'hardtanh':
         return { kind: 'hardtanh', n, shift: spec.shift };
       case 'dropout':
-        return { kind: 'dropout', n, rate: spec.rate, mask: alloc(rows * n) };
+        return { kind: 'dropout', n, rate: spec.rate, mask: alloc(trainRows * n) };
       default:
         return { kind: 'flatten', n };
     }
@@ -252,19 +324,22 @@ function build(arch: Architecture, model: LayersModel, capacity: number, alloc: 
     layers, sizes, weights, trainable, grads: trainable.map((t) => grads.get(t)!),
     slots: trainable.map((t) => [alloc(t.length), alloc(t.length)]),
     capacity: rows,
+    trainRows,
     acts: sizes.map((sz) => alloc(rows * sz)),
-    deltas: sizes.map((sz) => alloc(rows * sz)),
+    deltas: sizes.map((sz) => alloc(trainRows * sz)),
     target: alloc(rows * sizes[sizes.length - 1]),
     labels: new Int32Array(rows),
     exps: new Float64Array(sizes[sizes.length - 1]),
-    zeros: alloc(Math.max(...sizes) + 8),
+    sums: new Float64Array(Math.max(...sizes)),
+    zeros: alloc(Math.max(...sizes, ...layers.map((l) => (l.kind === 'conv' ? l.g.K : 0))) + 8),
     gemm: null,
   };
 }
 
 /** Fails when a batch does not fit the buffers (the trainer sizes them for its batch and evaluation chunks). */
-function ensure(net: Net, rows: number): void {
-  if (rows > net.capacity) throw new Error(`fast path: a batch of ${rows} rows exceeds the ${net.capacity} the buffers hold`);
+function ensure(net: Net, rows: number, training: boolean): void {
+  const max = training ? net.trainRows : net.capacity;
+  if (rows > max) throw new Error(`fast path: a batch of ${rows} rows exceeds the ${max} the buffers hold`);
 }
 
 /** out[c, r] = x[r, c] for a rows x cols matrix. */
@@ -275,8 +350,143 @@ function transpose(x: Float32Array, rows: number, cols: number, out: Float32Arra
   }
 }
 
+/**
+ * Rows of im2col for samples s0 .. s0 + ns of x [samples, H, W, C] into col [ns OH OW, K]: row (b, oh, ow)
+ * holds the KH x KW window at (oh stride - padTop, ow stride - padLeft), zeros outside the image.
+ */
+function im2col(x: Float32Array, g: ConvGeometry, s0: number, ns: number, col: Float32Array): void {
+  const { H, W, C, KH, KW, stride, padTop, padLeft, OH, OW, K } = g;
+  const seg = KW * C;
+  let o = 0;
+  for (let b = s0; b < s0 + ns; b++) {
+    for (let oh = 0; oh < OH; oh++) {
+      const ih0 = oh * stride - padTop;
+      for (let ow = 0; ow < OW; ow++) {
+        const iw0 = ow * stride - padLeft;
+        const j0 = iw0 < 0 ? -iw0 * C : 0;
+        const j1 = Math.min(KW, W - iw0) * C;
+        for (let kh = 0; kh < KH; kh++, o += seg) {
+          const ih = ih0 + kh;
+          if (ih < 0 || ih >= H) {
+            for (let j = 0; j < seg; j++) col[o + j] = 0;
+            continue;
+          }
+          const src = ((b * H + ih) * W + iw0) * C;
+          let j = 0;
+          for (; j < j0; j++) col[o + j] = 0;
+          for (; j < j1; j++) col[o + j] = x[src + j];
+          for (; j < seg; j++) col[o + j] = 0;
+        }
+      }
+    }
+  }
+  void K;
+}
+
+/** The adjoint of im2col: dx [ns, H, W, C] = the sum of every col row's values at the input positions they came from. */
+function col2im(col: Float32Array, g: ConvGeometry, ns: number, dx: Float32Array): void {
+  const { H, W, C, KH, KW, stride, padTop, padLeft, OH, OW } = g;
+  const seg = KW * C;
+  dx.fill(0, 0, ns * H * W * C);
+  let o = 0;
+  for (let b = 0; b < ns; b++) {
+    for (let oh = 0; oh < OH; oh++) {
+      const ih0 = oh * stride - padTop;
+      for (let ow = 0; ow < OW; ow++) {
+        const iw0 = ow * stride - padLeft;
+        const j0 = iw0 < 0 ? -iw0 * C : 0;
+        const j1 = Math.min(KW, W - iw0) * C;
+        for (let kh = 0; kh < KH; kh++, o += seg) {
+          const ih = ih0 + kh;
+          if (ih < 0 || ih >= H) continue;
+          const dst = ((b * H + ih) * W + iw0) * C;
+          for (let j = j0; j < j1; j++) dx[dst + j] += col[o + j];
+        }
+      }
+    }
+  }
+}
+
+/**
+ * Max pooling of x [rows, H, W, C]; with `argmax`, each output's input index. Ties and NaN as the kit's
+ * MaxPoolGrad (src/engine/wasm-kernels.ts): the first maximum in window order, a later value winning only when
+ * strictly greater than the running maximum from -Infinity (-1: no value was, and the gradient goes nowhere).
+ */
+function maxPool(x: Float32Array, g: ConvGeometry, rows: number, y: Float32Array, argmax: Int32Array | null): void {
+  const { H, W, C, KH, KW, stride, padTop, padLeft, OH, OW } = g;
+  if (KH === 2 && KW === 2 && stride === 2 && padTop === 0 && padLeft === 0 && 2 * OH <= H && 2 * OW <= W) {
+    maxPool2x2(x, g, rows, y, argmax);
+    return;
+  }
+  let o = 0;
+  for (let b = 0; b < rows; b++) {
+    for (let oh = 0; oh < OH; oh++) {
+      const ih0 = oh * stride - padTop;
+      const kh0 = Math.max(0, -ih0);
+      const kh1 = Math.min(KH, H - ih0);
+      for (let ow = 0; ow < OW; ow++, o += C) {
+        const iw0 = ow * stride - padLeft;
+        const kw0 = Math.max(0, -iw0);
+        const kw1 = Math.min(KW, W - iw0);
+        for (let c = 0; c < C; c++) {
+          let m = -Infinity;
+          let k = -1;
+          for (let kh = kh0; kh < kh1; kh++) {
+            for (let kw = kw0, i = ((b * H + ih0 + kh) * W + iw0 + kw0) * C + c; kw < kw1; kw++, i += C) {
+              if (x[i] > m) {
+                m = x[i];
+                k = i;
+              }
+            }
+          }
+          y[o + c] = m;
+          if (argmax) argmax[o + c] = k;
+        }
+      }
+    }
+  }
+}
+
+/** maxPool for the common 2x2 window of stride 2 with every window inside the image (same results). */
+function maxPool2x2(x: Float32Array, g: ConvGeometry, rows: number, y: Float32Array, argmax: Int32Array | null): void {
+  const { H, W, C, OH, OW } = g;
+  const rowStride = W * C;
+  let o = 0;
+  for (let b = 0; b < rows; b++) {
+    for (let oh = 0; oh < OH; oh++) {
+      let a = (b * H + 2 * oh) * rowStride;
+      for (let ow = 0; ow < OW; ow++, a += 2 * C) {
+        for (let c = 0; c < C; c++, o++) {
+          const i0 = a + c;
+          const i1 = i0 + C;
+          const i2 = i0 + rowStride;
+          const i3 = i2 + C;
+          let k = -1;
+          let m = -Infinity;
+          if (x[i0] > m) { m = x[i0]; k = i0; }
+          if (x[i1] > m) { m = x[i1]; k = i1; }
+          if (x[i2] > m) { m = x[i2]; k = i2; }
+          if (x[i3] > m) { m = x[i3]; k = i3; }
+          y[o] = m;
+          if (argmax) argmax[o] = k;
+        }
+      }
+    }
+  }
+}
+
+/** db [n] = the column sums of dy [P, n], summed in float64 (acc: scratch of n values). */
+function biasGrad(dy: Float32Array, P: number, n: number, db: Float32Array, acc: Float64Array): void {
+  acc.fill(0, 0, n);
+  for (let i = 0, o = 0, end = P * n; i < end; i++) {
+    acc[o] += dy[i];
+    if (++o === n) o = 0;
+  }
+  for (let o = 0; o < n; o++) db[o] = acc[o];
+}
+
 function applyAct(act: Act, y: Float32Array, len: number): void {
-  if (act === 'relu') for (let i = 0; i < len; i++) y[i] = y[i] > 0 ? y[i] : 0;
+  if (act === 'relu') for (let i = 0; i < len; i++) y[i] = Math.max(y[i], 0);
   else if (act === 'tanh') for (let i = 0; i < len; i++) y[i] = Math.tanh(y[i]);
   else if (act === 'sigmoid') for (let i = 0; i < len; i++) y[i] = 1 / (1 + Math.exp(-y[i]));
 }
@@ -286,6 +496,36 @@ function actGrad(act: Act, y: Float32Array, dy: Float32Array, len: number): void
   if (act === 'relu') for (let i = 0; i < len; i++) dy[i] = y[i] > 0 ? dy[i] : 0;
   else if (act === 'tanh') for (let i = 0; i < len; i++) dy[i] = f(dy[i] * f(1 - f(y[i] * y[i])));
   else if (act === 'sigmoid') for (let i = 0; i < len; i++) dy[i] = f(dy[i] * f(y[i] * f(1 - y[i])));
+}
+
+/** The kernel and bias of this step through their quantizers (per output channel, the last axis). */
+function quantizeWeights(l: Dense | Conv, channels: number): void {
+  if (l.kq) l.kq.forward(l.w, l.w.length, channels, l.wq);
+  if (l.bq && l.b) l.bq.forward(l.b, l.b.length, channels, l.bqv!);
+}
+
+/** y [m, n] = x [m, k] w [k, n] + b (null: none). */
+function product(net: Net, x: Float32Array, w: Float32Array, b: Float32Array | null, y: Float32Array, m: number, k: number, n: number): void {
+  if (net.gemm) net.gemm.gemm(x, w, y, b ?? net.zeros, m, k, n, k, n, n);
+  else matmulBias(x, w, b, y, m, k, n);
+}
+
+/** dw [nIn, nOut] = x^T dy for x [rows, nIn], dy [rows, nOut]. */
+function productTN(net: Net, x: Float32Array, dy: Float32Array, dw: Float32Array, rows: number, nIn: number, nOut: number, scratch: Float32Array | null): void {
+  const tn = (net.gemm as (Gemm & { gemmTN?: (a: Float32Array, b: Float32Array, c: Float32Array, m: number, k: number, n: number) => void }) | null)?.gemmTN;
+  if (net.gemm && tn) tn.call(net.gemm, x, dy, dw, nIn, rows, nOut);
+  else if (net.gemm && scratch) {
+    transpose(x, rows, nIn, scratch);
+    net.gemm.gemm(scratch, dy, dw, net.zeros, nIn, rows, nOut, rows, nOut, nOut);
+  } else matmulTN(x, dy, dw, rows, nIn, nOut);
+}
+
+/** dx [rows, nIn] = dy [rows, nOut] w^T for w [nIn, nOut] (wT: scratch for w transposed). */
+function productNT(net: Net, dy: Float32Array, w: Float32Array, wT: Float32Array, dx: Float32Array, rows: number, nIn: number, nOut: number): void {
+  if (net.gemm) {
+    transpose(w, nIn, nOut, wT);
+    net.gemm.gemm(dy, wT, dx, net.zeros, rows, nOut, nIn, nOut, nIn, nIn);
+  } else matmulNT(dy, w, dx, rows, nIn, nOut);
 }
 
 function forward(net: Net, rows: number, training: boolean, dropout: Rng | null): Float32Array {
@@ -300,43 +540,50 @@ function forward(net: Net, rows: number, training: boolean, dropout: Rng | null)
           l.iq.forward(x, rows * l.nIn, l.nIn, l.xq);
           xin = l.xq;
         }
-        if (l.kq) l.kq.forward(l.w, l.w.length, l.nOut, l.wq);
-        if (l.bq && l.b) l.bq.forward(l.b, l.b.length, l.nOut, l.bqv!);
-        if (net.gemm) net.gemm.gemm(xin, l.wq, y, l.bqv ?? net.zeros, rows, l.nIn, l.nOut, l.nIn, l.nOut, l.nOut);
-        else matmulBias(xin, l.wq, l.bqv, y, rows, l.nIn, l.nOut);
+        quantizeWeights(l, l.nOut);
+        product(net, xin, l.wq, l.bqv, y, rows, l.nIn, l.nOut);
         applyAct(l.act, y, len);
         break;
       }
+      case 'conv': {
+        const g = l.g;
+        let xin = x;
+        if (l.iq) {
+          l.iq.forward(x, rows * net.sizes[li], g.C, l.xq);
+          xin = l.xq;
+        }
+        quantizeWeights(l, g.CO);
+        // In training the batch is one tile (rows <= colSamples), so col keeps it for the backward pass.
+        const P = g.OH * g.OW;
+        for (let s0 = 0; s0 < rows; s0 += l.colSamples) {
+          const ns = Math.min(l.colSamples, rows - s0);
+          im2col(xin, g, s0, ns, l.col);
+          product(net, l.col, l.wq, l.bqv, y.subarray(s0 * P * g.CO, (s0 + ns) * P * g.CO), ns * P, g.K, g.CO);
+        }
+        applyAct(l.act, y, len);
+        break;
+      }
+      case 'maxpool':
+        maxPool(x, l.g, rows, y, training ? l.argmax : null);
+        break;
       case 'batchnorm': {
-        const n = l.n;
+        const C = l.n;
         if (!training) {
-          for (let j = 0; j < n; j++) l.invStd[j] = 1 / Math.sqrt(l.variance[j] + l.epsilon);
-          for (let r = 0; r < rows; r++) {
-            for (let j = 0; j < n; j++) y[r * n + j] = (x[r * n + j] - l.mean[j]) * l.invStd[j] * l.gamma[j] + l.beta[j];
+          const a = new Float64Array(C);
+          const sh = new Float64Array(C);
+          for (let j = 0; j < C; j++) {
+            a[j] = (1 / Math.sqrt(l.variance[j] + l.epsilon)) * l.gamma[j];
+            sh[j] = l.beta[j] - l.mean[j] * a[j];
           }
+          for (let i = 0; i < len; i += C) for (let j = 0; j < C; j++) y[i + j] = x[i + j] * a[j] + sh[j];
           break;
         }
+        batchNormForwardArrays(x, l.gamma, l.beta, l.epsilon, len, C, y, l.batchMean, l.batchVar);
+        // tfjs BatchNormalization's moving averages: m -= (m - batch statistic) (1 - momentum), biased variance.
         const mom = 1 - l.momentum;
-        for (let j = 0; j < n; j++) {
-          let s = 0;
-          for (let r = 0; r < rows; r++) s += x[r * n + j];
-          const mean = s / rows;
-          let v = 0;
-          for (let r = 0; r < rows; r++) {
-            const d = x[r * n + j] - mean;
-            v += d * d;
-          }
-          const variance = v / rows;
-          const inv = 1 / Math.sqrt(f(variance) + l.epsilon);
-          l.invStd[j] = inv;
-          for (let r = 0; r < rows; r++) {
-            const xh = f((x[r * n + j] - mean) * inv);
-            l.xhat[r * n + j] = xh;
-            y[r * n + j] = xh * l.gamma[j] + l.beta[j];
-          }
-          // tfjs BatchNormalization's moving averages: m -= (m - batch statistic) (1 - momentum), biased variance.
-          l.mean[j] = l.mean[j] - f(f(l.mean[j] - f(mean)) * mom);
-          l.variance[j] = l.variance[j] - f(f(l.variance[j] - f(variance)) * mom);
+        for (let j = 0; j < C; j++) {
+          l.mean[j] = l.mean[j] - f(f(l.mean[j] - l.batchMean[j]) * mom);
+          l.variance[j] = l.variance[j] - f(f(l.variance[j] - l.batchVar[j]) * mom);
         }
         break;
       }
@@ -384,50 +631,42 @@ function backward(net: Net, rows: number): void {
     const len = rows * net.sizes[li + 1];
     const needDx = li > 0;
     switch (l.kind) {
-      case 'dense': {
-        const { nIn, nOut } = l;
+      case 'dense':
+      case 'conv': {
+        // Rows of the product (P) and its input width (nIn): rows x nIn for dense, positions x KH KW C for conv.
+        const conv = l.kind === 'conv';
+        const nOut = conv ? l.g.CO : l.nOut;
+        const nIn = conv ? l.g.K : l.nIn;
+        const P = conv ? rows * l.g.OH * l.g.OW : rows;
         actGrad(l.act, y, dy, len);
-        const xin = l.iq ? l.xq : x;
+        const xin = conv ? l.col : l.iq ? l.xq : x;
         // dW = x^T dy (the quantized kernel's gradient, then through the kernel quantizer's rule)
-        const dwq = l.dw;
-        if (net.gemm) {
-          transpose(xin, rows, nIn, l.xT);
-          net.gemm.gemm(l.xT, dy, dwq, net.zeros, nIn, rows, nOut, rows, nOut, nOut);
-        } else matmulTN(xin, dy, dwq, rows, nIn, nOut);
-        if (l.kq) l.kq.backward(dwq, l.w, l.w.length, nOut, dwq);
+        productTN(net, xin, dy, l.dw, P, nIn, nOut, conv ? null : l.xT);
+        if (l.kq) l.kq.backward(l.dw, l.w, l.w.length, nOut, l.dw);
         if (l.db) {
-          l.db.fill(0);
-          for (let r = 0; r < rows; r++) for (let o = 0; o < nOut; o++) l.db[o] += dy[r * nOut + o];
+          biasGrad(dy, P, nOut, l.db, net.sums);
           if (l.bq) l.bq.backward(l.db, l.b!, l.b!.length, nOut, l.db);
         }
         if (needDx) {
-          if (net.gemm) {
-            transpose(l.wq, nIn, nOut, l.wT);
-            net.gemm.gemm(dy, l.wT, dx, net.zeros, rows, nOut, nIn, nOut, nIn, nIn);
-          } else matmulNT(dy, l.wq, dx, rows, nIn, nOut);
-          if (l.iq) l.iq.backward(dx, x, rows * nIn, nIn, dx);
+          // dx = dy W^T; a convolution's goes to its col rows (no longer needed) and back to the image.
+          productNT(net, dy, l.wq, l.wT, conv ? l.col : dx, P, nIn, nOut);
+          if (conv) col2im(l.col, l.g, rows, dx);
+          if (l.iq) l.iq.backward(dx, x, rows * net.sizes[li], conv ? l.g.C : nIn, dx);
         }
         break;
       }
-      case 'batchnorm': {
-        const n = l.n;
-        for (let j = 0; j < n; j++) {
-          let sdy = 0;
-          let sdyx = 0;
-          for (let r = 0; r < rows; r++) {
-            const d = dy[r * n + j];
-            sdy += d;
-            sdyx += d * l.xhat[r * n + j];
+      case 'maxpool':
+        if (needDx) {
+          dx.fill(0, 0, rows * net.sizes[li]);
+          for (let i = 0; i < len; i++) {
+            const k = l.argmax[i];
+            if (k >= 0) dx[k] += dy[i];
           }
-          l.dbeta[j] = sdy;
-          l.dgamma[j] = sdyx;
-          if (!needDx) continue;
-          // dx = gamma invStd / B (B dy - sum dy - xhat sum(dy xhat))
-          const k = (l.gamma[j] * l.invStd[j]) / rows;
-          for (let r = 0; r < rows; r++) dx[r * n + j] = k * (rows * dy[r * n + j] - sdy - l.xhat[r * n + j] * sdyx);
         }
         break;
-      }
+      case 'batchnorm':
+        batchNormBackwardArrays(dy, x, l.gamma, l.batchMean, l.batchVar, l.epsilon, len, l.n, needDx ? dx : null, l.dgamma, l.dbeta);
+        break;
       case 'dropout':
         if (needDx) {
           if (l.rate! > 0) for (let i = 0; i < len; i++) dx[i] = dy[i] * l.mask![i];
@@ -520,7 +759,7 @@ function evaluateNet(net: Net, ds: Dataset, head: Head): { loss: number; accurac
   const batchSize = net.capacity;
   const n = ds.y.length;
   if (n === 0) throw new Error(`evaluate: dataset ${ds.id} is empty`);
-  ensure(net, Math.min(n, batchSize));
+  ensure(net, Math.min(n, batchSize), false);
   const k = net.sizes[net.sizes.length - 1];
   let lossSum = 0;
   let correct = 0;
@@ -543,8 +782,7 @@ export function fastTrainee(
   model: LayersModel,
   o: { optimizer: OptimizerConfig; head: Head; batchSize: number; /** `js`: the JavaScript kernels even where wasm SIMD runs (tests). */ kernels?: 'auto' | 'js' },
 ): Trainee & { writeBack(): void; kernels: 'simd' | 'js' } {
-  // Evaluation runs in chunks of this many rows too (a function of the spec, so results stay reproducible).
-  const net = compile(arch, model, Math.max(o.batchSize, EVAL_CHUNK), o.kernels !== 'js');
+  const net = compile(arch, model, o.batchSize, o.kernels !== 'js');
   const gemm = net.gemm;
   const optimizer = createArrayOptimizer(o.optimizer, { slots: net.slots, adamKernel: gemm ? (...a) => gemm.adam(...a) : undefined });
   const k = net.sizes[net.sizes.length - 1];
@@ -558,7 +796,7 @@ export function fastTrainee(
   return {
     step(train, order, s, e, lr, dropout) {
       const rows = e - s;
-      ensure(net, rows);
+      ensure(net, rows, true);
       load(net, train, order, s, e, o.head);
       const logits = forward(net, rows, true, dropout);
       const r = lossAndGrad(o.head, logits, net.target, net.labels, rows, k, net.deltas[net.layers.length], net.exps);
