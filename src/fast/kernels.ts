@@ -71,7 +71,10 @@ export function matmulBias(x: Float32Array, w: Float32Array, b: Float32Array | n
   }
 }
 
-/** dw = x^T dy (overwritten): dw[i, o] = sum_r x[r, i] dy[r, o]. */
+/**
+ * dw = x^T dy (overwritten): dw[i, o] = sum_r x[r, i] dy[r, o]; any shape, contiguous. The fallback of the SIMD
+ * gemmTN (src/fast/simd.ts): gemmTN(a, b, c, m, k, n) = matmulTN(a, b, c, k, m, n) (tested to agree).
+ */
 export function matmulTN(x: Float32Array, dy: Float32Array, dw: Float32Array, rows: number, nIn: number, nOut: number): void {
   let i = 0;
   for (; i + 1 < nIn; i += 2) {

@@ -98,8 +98,7 @@ interface Dense {
   bqv: Float32Array | null;
   /** The quantized input of this batch (when there is an input quantizer). */
   xq: Float32Array;
-  /** Scratch for the transposed input (for dW) and transposed kernel (for dx). */
-  xT: Float32Array;
+  /** Scratch for the transposed kernel (for dx). */
   wT: Float32Array;
 }
 /**
@@ -108,7 +107,7 @@ interface Dense {
  * holds the whole batch and the backward pass reuses it: dW = col^T dy, then dcol = dy W^T in place of col,
  * scattered back (col2im) into dx. Evaluation runs in tiles of `colSamples` samples.
  */
-interface Conv extends Omit<Dense, 'kind' | 'nIn' | 'nOut' | 'xT'> {
+interface Conv extends Omit<Dense, 'kind' | 'nIn' | 'nOut'> {
   kind: 'conv';
   g: ConvGeometry;
   col: Float32Array;
@@ -190,6 +189,8 @@ interface Net {
   sums: Float64Array;
   /** A zero bias for products without one. */
   zeros: Float32Array;
+  /** Ones, one per row of the largest product of a training step (bias gradients as products). */
+  ones: Float32Array;
   /** The SIMD products (null: the JavaScript kernels). */
   gemm: Gemm | null;
 }
@@ -288,7 +289,7 @@ function build(arch: Architecture, model: LayersModel, trainRows: number, capaci
           xq: spec.inputQuantizer ? alloc(rows * nIn) : new Float32Array(0),
           wT: alloc(w.length),
         };
-        if (spec.kind === 'dense') return { kind: 'dense', nIn, nOut: n, ...common, xT: alloc(trainRows * nIn) };
+        if (spec.kind === 'dense') return { kind: 'dense', nIn, nOut: n, ...common };
         const g = geometry(infos[i].inputShape, outShape, spec.kernel, spec.stride ?? 1, spec.padding);
         return { kind: 'conv', g, ...common, col: alloc(trainRows * g.OH * g.OW * g.K), colSamples: trainRows };
       }
@@ -332,6 +333,7 @@ function build(arch: Architecture, model: LayersModel, trainRows: number, capaci
     exps: new Float64Array(sizes[sizes.length - 1]),
     sums: new Float64Array(Math.max(...sizes)),
     zeros: alloc(Math.max(...sizes, ...layers.map((l) => (l.kind === 'conv' ? l.g.K : 0))) + 8),
+    ones: alloc(Math.max(trainRows, ...layers.map((l) => (l.kind === 'conv' ? trainRows * l.g.OH * l.g.OW : 0)))).fill(1),
     gemm: null,
   };
 }
@@ -511,13 +513,9 @@ function product(net: Net, x: Float32Array, w: Float32Array, b: Float32Array | n
 }
 
 /** dw [nIn, nOut] = x^T dy for x [rows, nIn], dy [rows, nOut]. */
-function productTN(net: Net, x: Float32Array, dy: Float32Array, dw: Float32Array, rows: number, nIn: number, nOut: number, scratch: Float32Array | null): void {
-  const tn = (net.gemm as (Gemm & { gemmTN?: (a: Float32Array, b: Float32Array, c: Float32Array, m: number, k: number, n: number) => void }) | null)?.gemmTN;
-  if (net.gemm && tn) tn.call(net.gemm, x, dy, dw, nIn, rows, nOut);
-  else if (net.gemm && scratch) {
-    transpose(x, rows, nIn, scratch);
-    net.gemm.gemm(scratch, dy, dw, net.zeros, nIn, rows, nOut, rows, nOut, nOut);
-  } else matmulTN(x, dy, dw, rows, nIn, nOut);
+function productTN(net: Net, x: Float32Array, dy: Float32Array, dw: Float32Array, rows: number, nIn: number, nOut: number): void {
+  if (net.gemm) net.gemm.gemmTN(x, dy, dw, nIn, rows, nOut);
+  else matmulTN(x, dy, dw, rows, nIn, nOut);
 }
 
 /** dx [rows, nIn] = dy [rows, nOut] w^T for w [nIn, nOut] (wT: scratch for w transposed). */
@@ -641,10 +639,12 @@ function backward(net: Net, rows: number): void {
         actGrad(l.act, y, dy, len);
         const xin = conv ? l.col : l.iq ? l.xq : x;
         // dW = x^T dy (the quantized kernel's gradient, then through the kernel quantizer's rule)
-        productTN(net, xin, dy, l.dw, P, nIn, nOut, conv ? null : l.xT);
+        productTN(net, xin, dy, l.dw, P, nIn, nOut);
         if (l.kq) l.kq.backward(l.dw, l.w, l.w.length, nOut, l.dw);
         if (l.db) {
-          biasGrad(dy, P, nOut, l.db, net.sums);
+          // db = 1^T dy: the column sums as a product with a row of ones (float64 loop without SIMD)
+          if (net.gemm) net.gemm.gemmTN(net.ones, dy, l.db, 1, P, nOut);
+          else biasGrad(dy, P, nOut, l.db, net.sums);
           if (l.bq) l.bq.backward(l.db, l.b!, l.b!.length, nOut, l.db);
         }
         if (needDx) {

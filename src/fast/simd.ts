@@ -1,27 +1,36 @@
 /**
  * The fast trainer's WebAssembly kernels with 128-bit SIMD, assembled here (src/engine/wasm-writer.ts): float32
- * matrix products and the Adam update. One product shape serves all three products of a dense layer:
+ * matrix products and the Adam update. Two products serve a dense layer and a convolution (via im2col):
  *
- *   C[M, N] = A[M, K] B[K, N] + bias[N]        (row-major, leading dimensions lda, ldb, ldc in floats)
+ *   gemm:    C[M, N] = A[M, K] B[K, N] + bias[N]    (row-major, leading dimensions lda, ldb, ldc in floats)
+ *   gemmTN:  C[M, N] = A^T B for A [K, M], B [K, N] (contiguous; overwrites C)
  *
- * forward y = x W + b; dW = x^T dy (A = x transposed); dx = dy W^T (B = W transposed). Each exported function
- * computes blocks of RB rows x 4 CB columns with RB x CB f32x4 accumulators over the whole K loop (one splat
- * of A and CB vector loads of B feed RB x CB multiply-adds), so sums are held in registers and stored once.
- * `gemm` covers any M, N with the 4x2, 1x2 and 1x1 blocks and leaves the last N mod 4 columns to a JavaScript
- * loop. Sums are float32 (mul, then add: wasm SIMD has no fused multiply-add), accumulated in k order.
+ * forward y = x W + b (gemm); dW = x^T dy (gemmTN); dx = dy W^T (gemm, B = W transposed). Each is one call of
+ * an exported driver, which runs K in chunks and calls block functions computing RB rows x 4 CB columns with
+ * RB x CB f32x4 accumulators over a chunk's k loop (one splat of A and CB vector loads of B feed RB x CB
+ * multiply-adds), so sums are held in registers and stored once per chunk. Blocks are 4x2 groups with 1-row
+ * blocks for the last M mod 4 rows; the last N mod 8 columns take one partial-width block (one or two groups,
+ * the last storing only its first N mod 4 lanes), so every column is computed in wasm. Sums are float32 (mul,
+ * then add: wasm SIMD has no fused multiply-add), accumulated in k order (a later chunk starts from C as
+ * stored, which is the same float32 value).
  *
  * `adam_*` is src/train/optimizers.ts's Adam rule four values at a time with the same float32 operations in the
  * same order (wasm f32x4 mul, add, div and sqrt round like Math.fround of the double operation), so it gives the
  * bits of the JavaScript loop (tested); one function per weight-decay mode (none, L2, decoupled).
  *
- * Measured on MLP 21-32-16-10, batch 32: docs/performance.md, "The fast path".
+ * Measured on MLP 21-32-16-10, batch 32: docs/performance.md, "The fast path". On im2col shapes, 4x3, 2x4, 3x3,
+ * 6x2, 8x1 and 5x2 blocks were not faster than 4x2 (most slower), nor A by f32.load + splat or by one v128.load
+ * + shuffles than by v128.load32_splat; K chunks doubled the transposed product's speed at K = 51200.
  */
 import { I32, op, section, uleb, vec, WA, type WasmMemory } from '../engine/wasm-writer.js';
 
 const simd = op.simd;
 const v128Load = (offset: number) => simd(0x00, 0x02, ...uleb(offset));
 const v128Store = (offset: number) => simd(0x0b, 0x02, ...uleb(offset));
-const f32Load = [0x2a, 0x02, 0x00];
+const v128Load32Splat = (offset: number) => simd(0x09, 0x02, ...uleb(offset));
+const v128Store32Lane = (offset: number, lane: number) => simd(0x5a, 0x02, ...uleb(offset), lane);
+const v128Store64Lane = (offset: number, lane: number) => simd(0x5b, 0x03, ...uleb(offset), lane);
+const v128Zero = simd(0x0c, ...new Array(16).fill(0));
 const f32x4Splat = simd(0x13);
 const f32x4Sqrt = simd(0xe3);
 const f32x4Add = simd(0xe4);
@@ -30,63 +39,190 @@ const f32x4Mul = simd(0xe6);
 const f32x4Div = simd(0xe7);
 const V128 = 0x7b;
 const F32 = 0x7d;
+const opElse = [0x05];
+const call = (f: number) => [0x10, ...uleb(f)];
+const select = [0x1b];
+const gtU = [0x4b];
+const divU = [0x6e];
+const remU = [0x70];
 
-/** Parameters of every exported function (all i32; pointers in bytes, sizes and strides in floats). */
-const A = 0, B = 1, C = 2, BIAS = 3, M = 4, K = 5, N = 6, LDA = 7, LDB = 8, LDC = 9;
-const NPARAMS = 10;
+/**
+ * A block function computes RB rows x 4 CB columns per block over a region of C: M a multiple of RB; N (in
+ * floats) a multiple of 4 CB, or, where the last group stores only its first `t` lanes (t = 1..3), one block.
+ * Its parameters (all i32; pointers and strides in bytes):
+ *   a, b, c     the region's A (row 0, step k = 0), B (step 0, column 0) and C (row 0, column 0)
+ *   init, ild   where the accumulators start: row r of the block from init + r ild (ild 0: the bias row;
+ *               ild = ldc: C itself, a later K chunk); zero != 0: they start at 0 instead
+ *   m, k, n     rows, steps, columns
+ *   lda         A: bytes between rows (A [M, K]) or between steps k (transposed A [K, M])
+ *   ldb, ldc    bytes between the rows of B and of C
+ * Each step k loads CB f32x4 of B's row k and splats the RB values of A (v128.load32_splat), then RB x CB
+ * multiply-adds. Vector loads of a partial group read up to 3 floats past B's row and the init row (allowed:
+ * every operand is followed by at least 16 readable bytes); only C's elements are written.
+ */
+interface BlockShape {
+  tn: boolean;
+  rb: number;
+  cb: number;
+  t: number;
+}
 
-/** The body of a function computing blocks of RB rows x 4*CB columns (M a multiple of RB, N of 4 CB). */
-function gemmBody(RB: number, CB: number): number[] {
-  let next = NPARAMS;
+const P_A = 0, P_B = 1, P_C = 2, P_INIT = 3, P_ILD = 4, P_ZERO = 5, P_M = 6, P_K = 7, P_N = 8, P_LDA = 9, P_LDB = 10, P_LDC = 11;
+const BLOCK_PARAMS = 12;
+
+function blockBody({ tn, rb, cb, t }: BlockShape): number[] {
+  let next = BLOCK_PARAMS;
   const local = () => next++;
-  const m = local(), n = local(), k = local(), pb = local(), ldaB = local(), ldbB = local(), ldcB = local(), cp = local();
-  const pa = Array.from({ length: RB }, local);
-  const nI32 = next - NPARAMS;
+  const m = local(), nb = local(), nEnd = local(), kBytes = local(), pb = local(), paEnd = local();
+  const aRow = local(), aStep = local(), cRow = local(), cStep = local(), iRow = local(), iStep = local(), cp = local(), ip = local();
+  const pa = Array.from({ length: tn ? 1 : rb }, local); // A's pointers: one per row, or one (rows at +4 r) transposed
+  const rowOff = Array.from({ length: tn ? 0 : rb }, local); // r lda (A [M, K])
+  const nI32 = next - BLOCK_PARAMS;
   const firstV = next;
-  const acc = Array.from({ length: RB * CB }, local); // acc[r * CB + c]
-  const bv = Array.from({ length: CB }, local);
+  const acc = Array.from({ length: rb * cb }, local); // acc[r * cb + c]
+  const bv = Array.from({ length: cb }, local);
   const s = local();
   const locals = [[...uleb(nI32), I32], [...uleb(next - firstV), V128]];
   const code: number[] = [];
   const e = (...parts: number[][]) => parts.forEach((p) => code.push(...p));
-  e(op.get(LDA), op.i32(2), op.shl, op.set(ldaB));
-  e(op.get(LDB), op.i32(2), op.shl, op.set(ldbB));
-  e(op.get(LDC), op.i32(2), op.shl, op.set(ldcB));
+  e(op.get(P_N), op.i32(2), op.shl, op.set(nEnd));
+  // bytes A's first pointer advances over the K steps (the k loop's end test: A's step is never 0)
+  e(op.get(P_K), ...(tn ? [op.get(P_LDA), op.mul] : [op.i32(2), op.shl]), op.set(kBytes));
+  if (tn) e(op.i32(4 * rb), op.set(aStep));
+  else {
+    for (let r = 1; r < rb; r++) e(op.get(P_LDA), op.i32(r), op.mul, op.set(rowOff[r]));
+    e(op.get(P_LDA), op.i32(rb), op.mul, op.set(aStep));
+  }
+  e(op.get(P_LDC), op.i32(rb), op.mul, op.set(cStep));
+  e(op.get(P_ILD), op.i32(rb), op.mul, op.set(iStep));
+  e(op.get(P_A), op.set(aRow), op.get(P_C), op.set(cRow), op.get(P_INIT), op.set(iRow));
   // for m in 0..M step RB
   e(op.i32(0), op.set(m), op.block, op.loop);
-  e(op.get(m), op.get(M), op.geU, op.brIf(1));
-  //   for n in 0..N step 4 CB
-  e(op.i32(0), op.set(n), op.block, op.loop);
-  e(op.get(n), op.get(N), op.geU, op.brIf(1));
-  for (let c = 0; c < CB; c++) {
-    e(op.get(BIAS), op.get(n), op.i32(2), op.shl, op.add, v128Load(16 * c), op.set(acc[c]));
-    for (let r = 1; r < RB; r++) e(op.get(acc[c]), op.set(acc[r * CB + c]));
+  e(op.get(m), op.get(P_M), op.geU, op.brIf(1));
+  //   for each column block (nb in bytes)
+  e(op.i32(0), op.set(nb), op.block, op.loop);
+  e(op.get(nb), op.get(nEnd), op.geU, op.brIf(1));
+  //     accumulators from zero or from the init rows
+  e(op.get(P_ZERO), op.if_);
+  for (const a of acc) e(v128Zero, op.set(a));
+  e(opElse, op.get(iRow), op.get(nb), op.add, op.set(ip));
+  for (let r = 0; r < rb; r++) {
+    for (let c = 0; c < cb; c++) e(op.get(ip), v128Load(16 * c), op.set(acc[r * cb + c]));
+    if (r + 1 < rb) e(op.get(ip), op.get(P_ILD), op.add, op.set(ip));
   }
-  pa.forEach((p, r) => {
-    e(op.get(A), op.get(m), op.get(ldaB), op.mul, op.add);
-    if (r > 0) e(op.get(ldaB), op.i32(r), op.mul, op.add);
-    e(op.set(p));
-  });
-  e(op.get(B), op.get(n), op.i32(2), op.shl, op.add, op.set(pb));
-  //     for k in 0..K
-  e(op.i32(0), op.set(k), op.block, op.loop);
-  e(op.get(k), op.get(K), op.geU, op.brIf(1));
+  e(op.end);
+  if (tn) e(op.get(aRow), op.set(pa[0]));
+  else pa.forEach((p, r) => e(op.get(aRow), ...(r > 0 ? [op.get(rowOff[r]), op.add] : []), op.set(p)));
+  e(op.get(P_B), op.get(nb), op.add, op.set(pb), op.get(pa[0]), op.get(kBytes), op.add, op.set(paEnd));
+  //     for k in 0..K (tested at the bottom)
+  e(op.block, op.get(pa[0]), op.get(paEnd), op.eq, op.brIf(0), op.loop);
   bv.forEach((b, c) => e(op.get(pb), v128Load(16 * c), op.set(b)));
-  pa.forEach((p, r) => {
-    e(op.get(p), f32Load, f32x4Splat, op.set(s));
-    for (let c = 0; c < CB; c++) e(op.get(acc[r * CB + c]), op.get(s), op.get(bv[c]), f32x4Mul, f32x4Add, op.set(acc[r * CB + c]));
-    e(op.get(p), op.i32(4), op.add, op.set(p));
-  });
-  e(op.get(pb), op.get(ldbB), op.add, op.set(pb));
-  e(op.get(k), op.i32(1), op.add, op.set(k), op.br(0), op.end, op.end);
-  //     store the block
-  e(op.get(C), op.get(m), op.get(ldcB), op.mul, op.add, op.get(n), op.i32(2), op.shl, op.add, op.set(cp));
-  for (let r = 0; r < RB; r++) {
-    for (let c = 0; c < CB; c++) e(op.get(cp), op.get(acc[r * CB + c]), v128Store(16 * c));
-    if (r + 1 < RB) e(op.get(cp), op.get(ldcB), op.add, op.set(cp));
+  for (let r = 0; r < rb; r++) {
+    e(tn ? op.get(pa[0]) : op.get(pa[r]), v128Load32Splat(tn ? 4 * r : 0), op.set(s));
+    for (let c = 0; c < cb; c++) e(op.get(acc[r * cb + c]), op.get(s), op.get(bv[c]), f32x4Mul, f32x4Add, op.set(acc[r * cb + c]));
   }
-  e(op.get(n), op.i32(4 * CB), op.add, op.set(n), op.br(0), op.end, op.end);
-  e(op.get(m), op.i32(RB), op.add, op.set(m), op.br(0), op.end, op.end);
+  if (tn) e(op.get(pa[0]), op.get(P_LDA), op.add, op.set(pa[0]));
+  else pa.forEach((p) => e(op.get(p), op.i32(4), op.add, op.set(p)));
+  e(op.get(pb), op.get(P_LDB), op.add, op.set(pb), op.get(pa[0]), op.get(paEnd), op.ne, op.brIf(0), op.end, op.end);
+  //     store the block (the last group's first t lanes only)
+  e(op.get(cRow), op.get(nb), op.add, op.set(cp));
+  for (let r = 0; r < rb; r++) {
+    for (let c = 0; c < cb; c++) {
+      const a = acc[r * cb + c];
+      if (c < cb - 1 || t === 0) e(op.get(cp), op.get(a), v128Store(16 * c));
+      else if (t === 1) e(op.get(cp), op.get(a), v128Store32Lane(16 * c, 0));
+      else e(op.get(cp), op.get(a), v128Store64Lane(16 * c, 0));
+      if (c === cb - 1 && t === 3) e(op.get(cp), op.get(a), v128Store32Lane(16 * c + 8, 2));
+    }
+    if (r + 1 < rb) e(op.get(cp), op.get(P_LDC), op.add, op.set(cp));
+  }
+  e(op.get(nb), op.i32(16 * cb), op.add, op.set(nb), op.br(0), op.end, op.end);
+  e(op.get(aRow), op.get(aStep), op.add, op.set(aRow));
+  e(op.get(cRow), op.get(cStep), op.add, op.set(cRow));
+  e(op.get(iRow), op.get(iStep), op.add, op.set(iRow));
+  e(op.get(m), op.i32(rb), op.add, op.set(m), op.br(0), op.end, op.end);
+  e(op.end);
+  const body = [...vec(locals), ...code];
+  return [...uleb(body.length), ...body];
+}
+
+/**
+ * Block shapes: ROWS rows (largest first; the last must be 1) x CB column groups. The driver runs, per row
+ * band, the full blocks over the first N - N mod 4 CB columns and one partial-width block over the rest.
+ */
+const ROWS = [4, 1];
+const CB = 2;
+/**
+ * K runs in chunks of CHUNK_FLOATS / N steps (at least MIN_CHUNK, at most MAX_CHUNK plain or MAX_CHUNK_TN
+ * transposed), so that what a chunk's blocks re-read stays in cache: B's chunk across the row blocks (L2) and
+ * A's rows (or, transposed, the cache lines of A's RB columns) across the column blocks (L1).
+ */
+const CHUNK_FLOATS = 1 << 15;
+const MIN_CHUNK = 16;
+const MAX_CHUNK = 1024;
+const MAX_CHUNK_TN = 256;
+
+/** Every block function: per product (plain, transposed A), per row count, per number of groups and lanes. */
+const BLOCKS: BlockShape[] = [false, true].flatMap((tn) =>
+  ROWS.flatMap((rb) => Array.from({ length: 4 * CB }, (_, i) => ({ tn, rb, cb: Math.floor(i / 4) + 1, t: i % 4 }))),
+);
+const blockIndex = (b: BlockShape) => BLOCKS.findIndex((x) => x.tn === b.tn && x.rb === b.rb && x.cb === b.cb && x.t === b.t);
+
+/**
+ * The driver: one call per product. Plain: gemm(a, b, c, bias, m, k, n, lda, ldb, ldc) in floats, C = A B + bias;
+ * transposed: gemm_tn(a, b, c, m, k, n), C = A^T B with A [K, M], B [K, N], C [M, N] contiguous. K runs in
+ * chunks (the first starts from the bias or zero, later ones from C), each over the row bands and blocks.
+ */
+function driverBody(tn: boolean): number[] {
+  const a = 0, b = 1, c = 2, bias = 3;
+  const [pm, pk, pn] = tn ? [3, 4, 5] : [4, 5, 6];
+  const nParams = tn ? 6 : 10;
+  let next = nParams;
+  const local = () => next++;
+  const lda = local(), ldb = local(), ldc = local(), chunk = local(), kc = local(), kn = local(), ap = local(), bp = local();
+  const init = local(), ild = local(), zero = local(), nMain = local(), rest = local(), mDone = local(), cnt = local();
+  const aRow = local(), cRow = local(), iRow = local();
+  const locals = [[...uleb(next - nParams), I32]];
+  const code: number[] = [];
+  const e = (...parts: number[][]) => parts.forEach((p) => code.push(...p));
+  e(tn ? op.get(pm) : op.get(7), op.i32(2), op.shl, op.set(lda));
+  e(tn ? op.get(pn) : op.get(8), op.i32(2), op.shl, op.set(ldb));
+  e(tn ? op.get(pn) : op.get(9), op.i32(2), op.shl, op.set(ldc));
+  // chunk = min(max(CHUNK_FLOATS / (N + 1), MIN_CHUNK), MAX_CHUNK)
+  const maxChunk = tn ? MAX_CHUNK_TN : MAX_CHUNK;
+  e(op.i32(CHUNK_FLOATS), op.get(pn), op.i32(1), op.add, divU, op.set(chunk));
+  e(op.get(chunk), op.i32(MIN_CHUNK), op.get(chunk), op.i32(MIN_CHUNK), gtU, select, op.set(chunk));
+  e(op.get(chunk), op.i32(maxChunk), op.get(chunk), op.i32(maxChunk), op.ltU, select, op.set(chunk));
+  e(op.get(pn), op.get(pn), op.i32(4 * CB), remU, op.sub, op.set(nMain));
+  e(op.get(pn), op.get(nMain), op.sub, op.set(rest));
+  // for kc in 0..K step chunk (at least once: K = 0 still stores the bias)
+  e(op.i32(0), op.set(kc), op.loop);
+  e(op.get(pk), op.get(kc), op.sub, op.tee(kn), op.get(chunk), op.get(kn), op.get(chunk), op.ltU, select, op.set(kn));
+  e(op.get(kc), op.eqz, op.if_);
+  if (tn) e(op.i32(0), op.set(init), op.i32(0), op.set(ild), op.i32(1), op.set(zero));
+  else e(op.get(bias), op.set(init), op.i32(0), op.set(ild), op.i32(0), op.set(zero));
+  e(opElse, op.get(c), op.set(init), op.get(ldc), op.set(ild), op.i32(0), op.set(zero), op.end);
+  e(op.get(a), op.get(kc), ...(tn ? [op.get(lda), op.mul] : [op.i32(2), op.shl]), op.add, op.set(ap));
+  e(op.get(b), op.get(kc), op.get(ldb), op.mul, op.add, op.set(bp));
+  e(op.i32(0), op.set(mDone));
+  for (const rb of ROWS) {
+    e(op.get(pm), op.get(mDone), op.sub);
+    if (rb > 1) e(op.i32(rb), divU, op.i32(rb), op.mul);
+    e(op.tee(cnt), op.if_);
+    e(op.get(ap), op.get(mDone), ...(tn ? [op.i32(2), op.shl] : [op.get(lda), op.mul]), op.add, op.set(aRow));
+    e(op.get(c), op.get(mDone), op.get(ldc), op.mul, op.add, op.set(cRow));
+    e(op.get(init), op.get(mDone), op.get(ild), op.mul, op.add, op.set(iRow));
+    // arguments of a block call; `shifted`: B, C and init moved to column nMain (the partial block)
+    const col = (shifted: boolean) => (shifted ? [op.get(nMain), op.i32(2), op.shl, op.add] : []);
+    const args = (shifted: boolean, n: number[]) =>
+      [op.get(aRow), op.get(bp), ...col(shifted), op.get(cRow), ...col(shifted), op.get(iRow), ...col(shifted), op.get(ild), op.get(zero), op.get(cnt), op.get(kn), n, op.get(lda), op.get(ldb), op.get(ldc)].flat();
+    e(op.get(nMain), op.if_, args(false, op.get(nMain)), call(blockIndex({ tn, rb, cb: CB, t: 0 })), op.end);
+    for (let r = 1; r < 4 * CB; r++) {
+      e(op.get(rest), op.i32(r), op.eq, op.if_, args(true, op.i32(1)), call(blockIndex({ tn, rb, cb: Math.ceil(r / 4), t: r % 4 })), op.end);
+    }
+    e(op.get(mDone), op.get(cnt), op.add, op.set(mDone), op.end);
+  }
+  e(op.get(kc), op.get(kn), op.add, op.tee(kc), op.get(pk), op.ltU, op.brIf(0), op.end);
   e(op.end);
   const body = [...vec(locals), ...code];
   return [...uleb(body.length), ...body];
@@ -140,21 +276,20 @@ function adamBody(mode: AdamMode): number[] {
 
 const ADAM_MODES: AdamMode[] = ['plain', 'l2', 'decoupled'];
 
-const BLOCKS = [
-  ['gemm_4x2', 4, 2],
-  ['gemm_1x2', 1, 2],
-  ['gemm_1x1', 1, 1],
-] as const;
-
 function moduleBytes(): Uint8Array {
-  const gemmType = [0x60, ...vec(new Array(NPARAMS).fill([I32])), 0x00];
+  const i32s = (n: number) => vec(new Array(n).fill([I32]));
+  const blockType = [0x60, ...i32s(BLOCK_PARAMS), 0x00];
   const adamType = [0x60, ...vec([...new Array(5).fill([I32]), ...ADAM_CONSTS.map(() => [F32])]), 0x00];
-  const type = section(1, vec([gemmType, adamType]));
+  const gemmType = [0x60, ...i32s(10), 0x00];
+  const gemmTNType = [0x60, ...i32s(6), 0x00];
+  const type = section(1, vec([blockType, adamType, gemmType, gemmTNType]));
   const imports = section(2, vec([[...uleb(3), ...Buffer.from('env'), ...uleb(6), ...Buffer.from('memory'), 0x02, 0x00, 0x01]]));
-  const names = [...BLOCKS.map(([name]) => name), ...ADAM_MODES.map((m) => `adam_${m}`)];
-  const funcs = section(3, vec([...BLOCKS.map(() => [0x00]), ...ADAM_MODES.map(() => [0x01])]));
-  const exports = section(7, vec(names.map((name, i) => [...uleb(name.length), ...Buffer.from(name), 0x00, ...uleb(i)])));
-  const code = section(10, [...uleb(names.length), ...BLOCKS.flatMap(([, rb, cb]) => gemmBody(rb, cb)), ...ADAM_MODES.flatMap(adamBody)]);
+  // functions: the blocks (not exported), the two drivers, the Adam updates
+  const funcs = section(3, vec([...BLOCKS.map(() => [0x00]), [0x02], [0x03], ...ADAM_MODES.map(() => [0x01])]));
+  const names = ['gemm', 'gemm_tn', ...ADAM_MODES.map((m) => `adam_${m}`)];
+  const exports = section(7, vec(names.map((name, i) => [...uleb(name.length), ...Buffer.from(name), 0x00, ...uleb(BLOCKS.length + i)])));
+  const bodies = [...BLOCKS.flatMap(blockBody), ...driverBody(false), ...driverBody(true), ...ADAM_MODES.flatMap(adamBody)];
+  const code = section(10, [...uleb(BLOCKS.length + names.length), ...bodies]);
   return new Uint8Array([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, ...type, ...imports, ...funcs, ...exports, ...code]);
 }
 
@@ -176,8 +311,13 @@ function gemmModule(): unknown {
 export const WASM_GEMM_AVAILABLE = gemmModule() !== null;
 
 type GemmFn = (a: number, b: number, c: number, bias: number, m: number, k: number, n: number, lda: number, ldb: number, ldc: number) => void;
+type GemmTNFn = (a: number, b: number, c: number, m: number, k: number, n: number) => void;
 
-/** A float32 matrix view in wasm memory: `data` (a view of the memory), rows x cols with leading dimension `ld`. */
+/**
+ * The SIMD kernels over one wasm memory. Every operand is a view of `memory` followed by at least 16 readable
+ * bytes inside it (vector loads of the last columns read up to 3 floats past B's rows and the bias); only C's
+ * M x N elements are written.
+ */
 export interface Gemm {
   memory: WasmMemory;
   /**
@@ -187,17 +327,27 @@ export interface Gemm {
   adam(mode: AdamMode, w: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, c: Record<string, number>): void;
   /** C = A B + bias, all views of `memory`; A [M, K] (lda), B [K, N] (ldb), C [M, N] (ldc), bias [N]. */
   gemm(a: Float32Array, b: Float32Array, c: Float32Array, bias: Float32Array, m: number, k: number, n: number, lda: number, ldb: number, ldc: number): void;
+  /**
+   * C = A^T B (overwritten), all contiguous views of `memory`: A [K, M], B [K, N], C [M, N]. dW = x^T dy with
+   * x [rows, nIn]: gemmTN(x, dy, dw, nIn, rows, nOut), the JavaScript fallback matmulTN(x, dy, dw, rows, nIn, nOut).
+   */
+  gemmTN(a: Float32Array, b: Float32Array, c: Float32Array, m: number, k: number, n: number): void;
+}
+
+/** Throws unless `v` is a view of `buf` holding a rows x cols matrix with leading dimension ld. */
+function checkView(what: string, v: Float32Array, buf: ArrayBuffer, rows: number, cols: number, ld: number): void {
+  if (v.buffer !== buf) throw new Error(`simd gemm: ${what} is not a view of the kernel's memory`);
+  if (rows > 0 && cols > 0 && (rows - 1) * ld + cols > v.length) throw new Error(`simd gemm: ${what} holds ${v.length} floats, not ${rows} x ${cols} (ld ${ld})`);
 }
 
 /** An instance of the GEMM module over `memory`; null where wasm SIMD is missing. */
 export function createGemm(memory: WasmMemory): Gemm | null {
   const mod = gemmModule();
   if (!mod) return null;
-  const ex = new WA!.Instance(mod, { env: { memory } }).exports as Record<string, GemmFn>;
-  const g42 = ex.gemm_4x2;
-  const g12 = ex.gemm_1x2;
-  const g11 = ex.gemm_1x1;
-  const adams = Object.fromEntries(ADAM_MODES.map((m) => [m, ex[`adam_${m}`] as unknown as (...a: number[]) => void]));
+  const ex = new WA!.Instance(mod, { env: { memory } }).exports as Record<string, unknown>;
+  const gemm = ex.gemm as GemmFn;
+  const gemmTN = ex.gemm_tn as GemmTNFn;
+  const adams = Object.fromEntries(ADAM_MODES.map((m) => [m, ex[`adam_${m}`] as (...a: number[]) => void]));
   return {
     memory,
     adam(mode, w, g, m, v, c) {
@@ -207,28 +357,18 @@ export function createGemm(memory: WasmMemory): Gemm | null {
     },
     gemm(a, b, c, bias, mm, kk, nn, lda, ldb, ldc) {
       const buf = memory.buffer;
-      if (a.buffer !== buf || b.buffer !== buf || c.buffer !== buf || bias.buffer !== buf) throw new Error('simd gemm: an operand is not a view of the kernel\'s memory');
-      const pa = a.byteOffset;
-      const pb = b.byteOffset;
-      const pc = c.byteOffset;
-      const pbias = bias.byteOffset;
-      const n8 = nn & ~7;
-      const n4 = nn & ~3;
-      const m4 = mm & ~3;
-      if (n8 > 0) {
-        if (m4 > 0) g42(pa, pb, pc, pbias, m4, kk, n8, lda, ldb, ldc);
-        if (mm > m4) g12(pa + 4 * m4 * lda, pb, pc + 4 * m4 * ldc, pbias, mm - m4, kk, n8, lda, ldb, ldc);
-      }
-      if (n4 > n8) g11(pa, pb + 4 * n8, pc + 4 * n8, pbias + 4 * n8, mm, kk, n4 - n8, lda, ldb, ldc);
-      // The last nn mod 4 columns in JavaScript (sums in float64, stored as float32).
-      for (let r = 0; r < mm; r++) {
-        const ar = r * lda;
-        for (let j = n4; j < nn; j++) {
-          let s = bias[j];
-          for (let t = 0, bt = j; t < kk; t++, bt += ldb) s += a[ar + t] * b[bt];
-          c[r * ldc + j] = s;
-        }
-      }
+      checkView('A', a, buf, mm, kk, lda);
+      checkView('B', b, buf, kk, nn, ldb);
+      checkView('C', c, buf, mm, nn, ldc);
+      checkView('bias', bias, buf, 1, nn, nn);
+      gemm(a.byteOffset, b.byteOffset, c.byteOffset, bias.byteOffset, mm, kk, nn, lda, ldb, ldc);
+    },
+    gemmTN(a, b, c, mm, kk, nn) {
+      const buf = memory.buffer;
+      checkView('A', a, buf, kk, mm, mm);
+      checkView('B', b, buf, kk, nn, nn);
+      checkView('C', c, buf, mm, nn, nn);
+      gemmTN(a.byteOffset, b.byteOffset, c.byteOffset, mm, kk, nn);
     },
   };
 }
