@@ -8,9 +8,8 @@
  * load, or when the environment has TCK_NATIVE=0; `nativeBlasStatus()` says why. Operands live in one
  * ArrayBuffer (a WebAssembly.Memory's `memory.buffer`, read afresh after any grow) at BYTE offsets.
  *
- * Threads: OpenBLAS's own default, one thread per core, unless OPENBLAS_NUM_THREADS (or OMP_NUM_THREADS) says
- * otherwise; OpenBLAS reads those when the library loads, and this module applies OPENBLAS_NUM_THREADS again at
- * load in case it was set in process.env after start-up. `setThreads(n)` changes it for the whole process.
+ * Threads: one, unless OPENBLAS_NUM_THREADS says otherwise (applied when the addon loads); see `load` for why.
+ * `setThreads(n)` changes it for the whole process.
  *
  * Determinism (measured with Debian's OpenBLAS 0.3.21, pthread build, DYNAMIC_ARCH, on the fast trainer's im2col
  * shapes NN 51200x288x32, 12800x576x64, 3200x1152x128, TN 288x51200x32, NT 51200x32x288 and LeNet's 39200x25x6,
@@ -22,11 +21,10 @@
  * take different driver/blocking paths); with the kernels OpenBLAS picks by itself on an AVX-512 CPU
  * (Cooperlake) all 7 were identical. The bits also depend on the kernel picked for the CPU (OPENBLAS_CORETYPE)
  * and differ from the wasm kernels' (another summation order). So a run is bit-repeatable for the same
- * machine/config, backend choice and OpenBLAS thread count: pin OPENBLAS_NUM_THREADS (or setThreads) and
- * record `config` and `threads` where repeatability matters.
+ * machine/config, backend choice and OpenBLAS thread count, which is why the kit pins one thread by default
+ * and jobs record the configuration and thread count (`timing.blas`).
  * The addon loads in worker_threads too; concurrent calls from 4 workers (40 each) gave the bits of the
- * same calls made alone. Each call may use all of OpenBLAS's threads: with a worker pool, set
- * OPENBLAS_NUM_THREADS=1.
+ * same calls made alone.
  */
 import { createRequire } from 'node:module';
 import fs from 'node:fs';
@@ -92,8 +90,11 @@ function load(): { blas: NativeBlas | null; reason: string } {
   } catch (e) {
     return { blas: null, reason: `${NATIVE_BLAS_PATH} failed to load: ${(e as Error).message.split('\n')[0]}` };
   }
+  // One thread unless OPENBLAS_NUM_THREADS says otherwise: the bits then do not depend on the executor (an
+  // in-process job and the same job on a worker-thread pool, whose workers share OpenBLAS's process-wide thread
+  // count, get the same numbers), and pool workers do not oversubscribe the cores.
   const envThreads = Number(process.env.OPENBLAS_NUM_THREADS);
-  if (Number.isInteger(envThreads) && envThreads >= 1) addon.setThreads(envThreads);
+  addon.setThreads(Number.isInteger(envThreads) && envThreads >= 1 ? envThreads : 1);
   const config = String(addon.config());
   const blas: NativeBlas = {
     sgemm: addon.sgemm,

@@ -59,7 +59,7 @@ export interface JobResult {
   /** The training path that ran (`trainingPath`): the kit's fast trainer, the tfjs reference path, or a genetic trainer (src/binary/). */
   path: 'fast' | 'tfjs' | 'genetic';
   /** The only part that differs between runs of the same spec. */
-  timing: { seconds: number; samplesPerSec: number; backend: string; /** The fast path's kernels: wasm SIMD (with OpenBLAS for large products where built), or JavaScript where the engine has no SIMD. */ kernels?: KernelsUsed };
+  timing: { seconds: number; samplesPerSec: number; backend: string; /** The fast path's kernels: wasm SIMD (with OpenBLAS for large products where built), or JavaScript where the engine has no SIMD. */ kernels?: KernelsUsed; /** The native GEMM's configuration and thread count, when it ran (its bits depend on both). */ blas?: string };
 }
 
 export interface JobContext {
@@ -221,7 +221,7 @@ export async function runJob(input: JobSpecInput | JobSpec, ctx: JobContext = {}
       dataset: data.record,
       ...(spec.output.weights ? { weights: readModelWeights(model) } : {}),
       path: route.path,
-      timing: { seconds, samplesPerSec: seconds > 0 ? (rows.train.y.length * fitted.history.length) / seconds : 0, backend: spec.backend, ...(fast ? { kernels: fast.kernels } : {}) },
+      timing: { seconds, samplesPerSec: seconds > 0 ? (rows.train.y.length * fitted.history.length) / seconds : 0, backend: spec.backend, ...(fast ? { kernels: fast.kernels, ...(fast.blas ? { blas: fast.blas } : {}) } : {}) },
     };
   } finally {
     model.dispose();

@@ -29,6 +29,7 @@ import { type Trainee, writeWeights } from '../train/fit.js';
 import { type ArrayQuantizer, fastQuantizer, fastQuantizerSupported } from './quantizers.js';
 import { matmulBias, matmulNT, matmulTN } from './kernels.js';
 import { createGemm, WASM_GEMM_AVAILABLE, type Gemm } from './simd.js';
+import { createBatchNormKernels, type BatchNormKernels } from './simd-bn.js';
 
 const f = Math.fround;
 
@@ -194,6 +195,8 @@ interface Net {
   ones: Float32Array;
   /** The SIMD products (null: the JavaScript kernels). */
   gemm: Gemm | null;
+  /** The SIMD batchnorm kernels (the bits of the JavaScript ones; null: those). */
+  bn: BatchNormKernels | null;
   /** The native products for large shapes (null: none; src/engine/native-blas.ts), over `memory`. */
   blas: NativeBlas | null;
   memory: WasmMemory | null;
@@ -251,6 +254,7 @@ function compile(arch: Architecture, model: LayersModel, trainRows: number, kern
     : (n) => new Float32Array(n);
   const net = build(arch, model, trainRows, capacity, alloc);
   net.gemm = memory ? createGemm(memory) : null;
+  net.bn = memory ? createBatchNormKernels(memory) : null;
   net.memory = memory;
   // The native GEMM only where some product of a training step is large enough to go to it.
   const macs = net.layers.map((l) => (l.kind === 'conv' ? trainRows * l.g.OH * l.g.OW * l.g.K * l.g.CO : l.kind === 'dense' ? trainRows * l.nIn * l.nOut : 0));
@@ -328,7 +332,7 @@ function build(arch: Architecture, model: LayersModel, trainRows: number, capaci
           kind: 'batchnorm', n: C, gamma, beta, mean: role(i, 'moving_mean')!, variance: role(i, 'moving_variance')!,
           dgamma: gradOf(gamma), dbeta: gradOf(beta),
           momentum: spec.momentum ?? BATCHNORM_DEFAULTS.momentum, epsilon: spec.epsilon ?? BATCHNORM_DEFAULTS.epsilon,
-          batchMean: new Float32Array(C), batchVar: new Float32Array(C),
+          batchMean: alloc(C), batchVar: alloc(C),
         };
       }
       case 'activation':
@@ -358,6 +362,7 @@ function build(arch: Architecture, model: LayersModel, trainRows: number, capaci
     zeros: alloc(Math.max(...sizes, ...layers.map((l) => (l.kind === 'conv' ? l.g.K : 0))) + 8),
     ones: alloc(Math.max(trainRows, ...layers.map((l) => (l.kind === 'conv' ? trainRows * l.g.OH * l.g.OW : 0)))).fill(1),
     gemm: null,
+    bn: null,
     blas: null,
     memory: null,
     nativeMinMacs: NATIVE_MIN_MACS,
@@ -613,7 +618,7 @@ function forward(net: Net, rows: number, training: boolean, dropout: Rng | null)
           for (let i = 0; i < len; i += C) for (let j = 0; j < C; j++) y[i + j] = x[i + j] * a[j] + sh[j];
           break;
         }
-        batchNormForwardArrays(x, l.gamma, l.beta, l.epsilon, len, C, y, l.batchMean, l.batchVar);
+        (net.bn ? net.bn.forward : batchNormForwardArrays)(x, l.gamma, l.beta, l.epsilon, len, C, y, l.batchMean, l.batchVar);
         // tfjs BatchNormalization's moving averages: m -= (m - batch statistic) (1 - momentum), biased variance.
         const mom = 1 - l.momentum;
         for (let j = 0; j < C; j++) {
@@ -705,7 +710,7 @@ function backward(net: Net, rows: number): void {
         }
         break;
       case 'batchnorm':
-        batchNormBackwardArrays(dy, x, l.gamma, l.batchMean, l.batchVar, l.epsilon, len, l.n, needDx ? dx : null, l.dgamma, l.dbeta);
+        (net.bn ? net.bn.backward : batchNormBackwardArrays)(dy, x, l.gamma, l.batchMean, l.batchVar, l.epsilon, len, l.n, needDx ? dx : null, l.dgamma, l.dbeta);
         break;
       case 'dropout':
         if (needDx) {
@@ -823,7 +828,7 @@ export function fastTrainee(
   arch: Architecture,
   model: LayersModel,
   o: { optimizer: OptimizerConfig; head: Head; batchSize: number; kernels?: FastKernels; /** Tests: send smaller products to the native GEMM. */ nativeMinMacs?: number },
-): Trainee & { writeBack(): void; kernels: KernelsUsed } {
+): Trainee & { writeBack(): void; kernels: KernelsUsed; /** The native GEMM's configuration and threads, when it runs. */ blas?: string } {
   const net = compile(arch, model, o.batchSize, o.kernels ?? 'auto', o.nativeMinMacs);
   const gemm = net.gemm;
   const optimizer = createArrayOptimizer(o.optimizer, { slots: net.slots, adamKernel: gemm ? (...a) => gemm.adam(...a) : undefined });
@@ -854,5 +859,6 @@ export function fastTrainee(
     dispose: () => undefined,
     writeBack: () => writeWeights(model, net.weights),
     kernels: net.blas ? 'simd+openblas' : net.gemm ? 'simd' : 'js',
+    ...(net.blas ? { blas: `${net.blas.config}, ${net.blas.threads} thread(s)` } : {}),
   };
 }
