@@ -30,6 +30,7 @@ import { type ArrayQuantizer, fastQuantizer, fastQuantizerSupported } from './qu
 import { matmulBias, matmulNT, matmulTN } from './kernels.js';
 import { createGemm, WASM_GEMM_AVAILABLE, type Gemm } from './simd.js';
 import { createBatchNormKernels, type BatchNormKernels } from './simd-bn.js';
+import { createConvKernels, int32View, type ConvKernels } from './simd-conv.js';
 
 const f = Math.fround;
 
@@ -197,6 +198,8 @@ interface Net {
   gemm: Gemm | null;
   /** The SIMD batchnorm kernels (the bits of the JavaScript ones; null: those). */
   bn: BatchNormKernels | null;
+  /** The SIMD im2col, col2im, relu and 2x2 max pooling (the bits of the JavaScript loops here; null: those). */
+  conv: ConvKernels | null;
   /** The native products for large shapes (null: none; src/engine/native-blas.ts), over `memory`. */
   blas: NativeBlas | null;
   memory: WasmMemory | null;
@@ -255,6 +258,7 @@ function compile(arch: Architecture, model: LayersModel, trainRows: number, kern
   const net = build(arch, model, trainRows, capacity, alloc);
   net.gemm = memory ? createGemm(memory) : null;
   net.bn = memory ? createBatchNormKernels(memory) : null;
+  net.conv = memory ? createConvKernels(memory) : null;
   net.memory = memory;
   // The native GEMM only where some product of a training step is large enough to go to it.
   const macs = net.layers.map((l) => (l.kind === 'conv' ? trainRows * l.g.OH * l.g.OW * l.g.K * l.g.CO : l.kind === 'dense' ? trainRows * l.nIn * l.nOut : 0));
@@ -322,7 +326,7 @@ function build(arch: Architecture, model: LayersModel, trainRows: number, capaci
       }
       case 'maxpool': {
         const g = geometry(infos[i].inputShape, outShape, spec.size, spec.stride ?? spec.size, spec.padding);
-        return { kind: 'maxpool', g, argmax: new Int32Array(trainRows * n) };
+        return { kind: 'maxpool', g, argmax: int32View(alloc(trainRows * n)) };
       }
       case 'batchnorm': {
         const gamma = role(i, 'gamma')!;
@@ -363,6 +367,7 @@ function build(arch: Architecture, model: LayersModel, trainRows: number, capaci
     ones: alloc(Math.max(trainRows, ...layers.map((l) => (l.kind === 'conv' ? trainRows * l.g.OH * l.g.OW : 0)))).fill(1),
     gemm: null,
     bn: null,
+    conv: null,
     blas: null,
     memory: null,
     nativeMinMacs: NATIVE_MIN_MACS,
@@ -447,7 +452,7 @@ function col2im(col: Float32Array, g: ConvGeometry, ns: number, dx: Float32Array
  */
 function maxPool(x: Float32Array, g: ConvGeometry, rows: number, y: Float32Array, argmax: Int32Array | null): void {
   const { H, W, C, KH, KW, stride, padTop, padLeft, OH, OW } = g;
-  if (KH === 2 && KW === 2 && stride === 2 && padTop === 0 && padLeft === 0 && 2 * OH <= H && 2 * OW <= W) {
+  if (isPool2x2(g)) {
     maxPool2x2(x, g, rows, y, argmax);
     return;
   }
@@ -478,6 +483,11 @@ function maxPool(x: Float32Array, g: ConvGeometry, rows: number, y: Float32Array
       }
     }
   }
+}
+
+/** Whether a pooling window is 2x2 with stride 2 and inside the image everywhere (the common case, with its own loops). */
+function isPool2x2(g: ConvGeometry): boolean {
+  return g.KH === 2 && g.KW === 2 && g.stride === 2 && g.padTop === 0 && g.padLeft === 0 && 2 * g.OH <= g.H && 2 * g.OW <= g.W;
 }
 
 /** maxPool for the common 2x2 window of stride 2 with every window inside the image (same results). */
@@ -518,15 +528,17 @@ function biasGrad(dy: Float32Array, P: number, n: number, db: Float32Array, acc:
   for (let o = 0; o < n; o++) db[o] = acc[o];
 }
 
-function applyAct(act: Act, y: Float32Array, len: number): void {
-  if (act === 'relu') for (let i = 0; i < len; i++) y[i] = Math.max(y[i], 0);
+function applyAct(net: Net, act: Act, y: Float32Array, len: number): void {
+  if (act === 'relu' && net.conv) net.conv.relu(y, len);
+  else if (act === 'relu') for (let i = 0; i < len; i++) y[i] = Math.max(y[i], 0);
   else if (act === 'tanh') for (let i = 0; i < len; i++) y[i] = Math.tanh(y[i]);
   else if (act === 'sigmoid') for (let i = 0; i < len; i++) y[i] = 1 / (1 + Math.exp(-y[i]));
 }
 
 /** dy *= act'(.) from the activation's output y. */
-function actGrad(act: Act, y: Float32Array, dy: Float32Array, len: number): void {
-  if (act === 'relu') for (let i = 0; i < len; i++) dy[i] = y[i] > 0 ? dy[i] : 0;
+function actGrad(net: Net, act: Act, y: Float32Array, dy: Float32Array, len: number): void {
+  if (act === 'relu' && net.conv) net.conv.reluGrad(y, dy, len);
+  else if (act === 'relu') for (let i = 0; i < len; i++) dy[i] = y[i] > 0 ? dy[i] : 0;
   else if (act === 'tanh') for (let i = 0; i < len; i++) dy[i] = f(dy[i] * f(1 - f(y[i] * y[i])));
   else if (act === 'sigmoid') for (let i = 0; i < len; i++) dy[i] = f(dy[i] * f(y[i] * f(1 - y[i])));
 }
@@ -582,7 +594,7 @@ function forward(net: Net, rows: number, training: boolean, dropout: Rng | null)
         }
         quantizeWeights(l, l.nOut);
         product(net, xin, l.wq, l.bqv, y, rows, l.nIn, l.nOut);
-        applyAct(l.act, y, len);
+        applyAct(net, l.act, y, len);
         break;
       }
       case 'conv': {
@@ -597,14 +609,15 @@ function forward(net: Net, rows: number, training: boolean, dropout: Rng | null)
         const P = g.OH * g.OW;
         for (let s0 = 0; s0 < rows; s0 += l.colSamples) {
           const ns = Math.min(l.colSamples, rows - s0);
-          im2col(xin, g, s0, ns, l.col);
+          (net.conv ? net.conv.im2col : im2col)(xin, g, s0, ns, l.col);
           product(net, l.col, l.wq, l.bqv, y.subarray(s0 * P * g.CO, (s0 + ns) * P * g.CO), ns * P, g.K, g.CO);
         }
-        applyAct(l.act, y, len);
+        applyAct(net, l.act, y, len);
         break;
       }
       case 'maxpool':
-        maxPool(x, l.g, rows, y, training ? l.argmax : null);
+        if (net.conv && isPool2x2(l.g)) net.conv.maxPool2x2(x, l.g, rows, y, training ? l.argmax : null);
+        else maxPool(x, l.g, rows, y, training ? l.argmax : null);
         break;
       case 'batchnorm': {
         const C = l.n;
@@ -641,10 +654,10 @@ function forward(net: Net, rows: number, training: boolean, dropout: Rng | null)
         break;
       }
       case 'act':
-        if (l.act === 'relu') for (let i = 0; i < len; i++) y[i] = Math.max(x[i], 0);
+        if (l.act === 'relu' && !net.conv) for (let i = 0; i < len; i++) y[i] = Math.max(x[i], 0);
         else {
           y.set(x.subarray(0, len));
-          applyAct(l.act!, y, len);
+          applyAct(net, l.act!, y, len);
         }
         break;
       case 'quantize':
@@ -681,7 +694,7 @@ function backward(net: Net, rows: number): void {
         const nOut = conv ? l.g.CO : l.nOut;
         const nIn = conv ? l.g.K : l.nIn;
         const P = conv ? rows * l.g.OH * l.g.OW : rows;
-        actGrad(l.act, y, dy, len);
+        actGrad(net, l.act, y, dy, len);
         const xin = conv ? l.col : l.iq ? l.xq : x;
         // dW = x^T dy (the quantized kernel's gradient, then through the kernel quantizer's rule)
         productTN(net, xin, dy, l.dw, P, nIn, nOut);
@@ -695,13 +708,14 @@ function backward(net: Net, rows: number): void {
         if (needDx) {
           // dx = dy W^T; a convolution's goes to its col rows (no longer needed) and back to the image.
           productNT(net, dy, l.wq, l.wT, conv ? l.col : dx, P, nIn, nOut);
-          if (conv) col2im(l.col, l.g, rows, dx);
+          if (conv) (net.conv ? net.conv.col2im : col2im)(l.col, l.g, rows, dx);
           if (l.iq) l.iq.backward(dx, x, rows * net.sizes[li], conv ? l.g.C : nIn, dx);
         }
         break;
       }
       case 'maxpool':
-        if (needDx) {
+        if (needDx && net.conv) net.conv.maxPoolGrad(dy, l.argmax, len, dx, rows * net.sizes[li]);
+        else if (needDx) {
           dx.fill(0, 0, rows * net.sizes[li]);
           for (let i = 0; i < len; i++) {
             const k = l.argmax[i];
@@ -720,9 +734,9 @@ function backward(net: Net, rows: number): void {
         break;
       case 'act':
         if (!needDx) break;
-        if (l.act === 'relu') for (let i = 0; i < len; i++) dx[i] = y[i] > 0 ? dy[i] : 0;
+        if (l.act === 'relu' && !net.conv) for (let i = 0; i < len; i++) dx[i] = y[i] > 0 ? dy[i] : 0;
         else {
-          actGrad(l.act!, y, dy, len);
+          actGrad(net, l.act!, y, dy, len);
           dx.set(dy.subarray(0, len));
         }
         break;
