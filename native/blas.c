@@ -20,6 +20,8 @@
  */
 #define NAPI_VERSION 8
 #include <node_api.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -101,6 +103,75 @@ static int overlaps(int64_t o1, int64_t n1, int64_t o2, int64_t n2) {
   return n1 > 0 && n2 > 0 && o1 < o2 + 4 * n2 && o2 < o1 + 4 * n1;
 }
 
+/*
+ * Deterministic parallelism: a large product is cut into g_parts blocks of C's rows (or columns, when C has
+ * more columns than rows), each a separate single-threaded sgemm, the first on the calling thread and the others
+ * on threads started for the call. The cut depends on the shape and g_parts only (not on the machine's cores or
+ * on timing), and OpenBLAS blocks each part by its own shape, so the bits depend on the shape and g_parts and on
+ * nothing else (tested: the same bits on every call; any number of parts agrees with one call within float32
+ * rounding, not bit for bit). g_parts = 1: one plain call.
+ */
+typedef struct {
+  bool ta, tb;
+  int M, N, K;
+  const float *A;
+  int lda;
+  const float *B;
+  int ldb;
+  float beta;
+  float *C;
+  int ldc;
+} Gemm;
+
+#define SPLIT_MIN_MACS (1 << 22)
+#define MAX_PARTS 16
+static int g_parts = 2;
+
+static void run_gemm(const Gemm *g) {
+  cblas_sgemm(TCK_CblasRowMajor, g->ta ? TCK_CblasTrans : TCK_CblasNoTrans, g->tb ? TCK_CblasTrans : TCK_CblasNoTrans,
+              g->M, g->N, g->K, 1.0f, g->A, g->lda, g->B, g->ldb, g->beta, g->C, g->ldc);
+}
+
+static void *run_gemm_thread(void *arg) {
+  run_gemm((const Gemm *)arg);
+  return NULL;
+}
+
+static void split_sgemm(const Gemm *g, int parts) {
+  bool byRows = g->M >= g->N;
+  int extent = byRows ? g->M : g->N;
+  /* Block boundaries at multiples of 16 rows/columns (OpenBLAS's register blocks), as equal as that allows. */
+  int unit = (extent + 15) / 16;
+  if (parts > unit) parts = unit;
+  if (parts < 2) {
+    run_gemm(g);
+    return;
+  }
+  Gemm sub[MAX_PARTS];
+  pthread_t tid[MAX_PARTS];
+  bool started[MAX_PARTS] = {false};
+  for (int p = 0; p < parts; p++) {
+    int lo = 16 * (int)(((int64_t)unit * p) / parts), hi = p + 1 == parts ? extent : 16 * (int)(((int64_t)unit * (p + 1)) / parts);
+    Gemm s = *g;
+    if (byRows) {
+      s.M = hi - lo;
+      s.A = g->ta ? g->A + lo : g->A + (int64_t)lo * g->lda;
+      s.C = g->C + (int64_t)lo * g->ldc;
+    } else {
+      s.N = hi - lo;
+      s.B = g->tb ? g->B + (int64_t)lo * g->ldb : g->B + lo;
+      s.C = g->C + lo;
+    }
+    sub[p] = s;
+  }
+  for (int p = 1; p < parts; p++) started[p] = pthread_create(&tid[p], NULL, run_gemm_thread, &sub[p]) == 0;
+  run_gemm(&sub[0]);
+  for (int p = 1; p < parts; p++) {
+    if (started[p]) pthread_join(tid[p], NULL);
+    else run_gemm(&sub[p]); /* no thread: the same block on this one */
+  }
+}
+
 static napi_value Sgemm(napi_env env, napi_callback_info info) {
   size_t argc = 13;
   napi_value argv[13];
@@ -164,9 +235,10 @@ static napi_value Sgemm(napi_env env, napi_callback_info info) {
 
   char *base = (char *)data;
   /* With K = 0 OpenBLAS only scales C; A/B pointers are then unused but must be valid-looking. */
-  cblas_sgemm(TCK_CblasRowMajor, ta ? TCK_CblasTrans : TCK_CblasNoTrans, tb ? TCK_CblasTrans : TCK_CblasNoTrans,
-              (int)M, (int)N, (int)K, 1.0f, (const float *)(base + aOff), (int)lda, (const float *)(base + bOff),
-              (int)ldb, (float)beta, (float *)(base + cOff), (int)ldc);
+  Gemm g = {ta, tb, (int)M, (int)N, (int)K, (const float *)(base + aOff), (int)lda, (const float *)(base + bOff),
+            (int)ldb, (float)beta, (float *)(base + cOff), (int)ldc};
+  if (g_parts > 1 && (double)M * N * K >= SPLIT_MIN_MACS) split_sgemm(&g, g_parts);
+  else run_gemm(&g);
   return NULL;
 }
 
@@ -192,6 +264,21 @@ static napi_value SetThreads(napi_env env, napi_callback_info info) {
   return out;
 }
 
+static napi_value SetParts(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int64_t n;
+  if (argc < 1 || !get_int(env, argv[0], "setParts(n): n", 1, MAX_PARTS, &n)) {
+    throw_pending_or(env, "setParts(n): n must be an integer from 1 to 16");
+    return NULL;
+  }
+  g_parts = (int)n;
+  napi_value out;
+  CHECK(napi_create_int32(env, g_parts, &out));
+  return out;
+}
+
 static napi_value Config(napi_env env, napi_callback_info info) {
   (void)info;
   const char *c = openblas_get_config();
@@ -206,6 +293,7 @@ NAPI_MODULE_INIT() {
       {"threads", NULL, Threads, NULL, NULL, NULL, napi_enumerable, NULL},
       {"setThreads", NULL, SetThreads, NULL, NULL, NULL, napi_enumerable, NULL},
       {"config", NULL, Config, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"setParts", NULL, SetParts, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   CHECK(napi_define_properties(env, exports, sizeof props / sizeof props[0], props));
   return exports;

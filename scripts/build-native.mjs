@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Builds the optional native GEMM addon native/build/blas.node (native/blas.c: N-API over OpenBLAS) with
-//   gcc -O2 -shared -fPIC -I<node include dir> native/blas.c -lopenblas -o native/build/blas.node
+//   gcc -O2 -shared -fPIC -pthread -I<node include dir> native/blas.c -lopenblas -o native/build/blas.node
 // then loads it in a child process and checks a small product. Runs at install (package.json "postinstall")
 // and from scripts/setup.sh; `npm run build:native` reruns it. It NEVER fails: when something is missing (gcc,
 // Node's headers, libopenblas-dev) or the result does not load, it prints one line saying so and exits 0, and
@@ -85,7 +85,7 @@ function main() {
 
   fs.mkdirSync(OUT_DIR, { recursive: true });
   const tmp = path.join(OUT_DIR, `blas.${process.pid}.tmp.node`);
-  const args = ['-O2', '-shared', '-fPIC', `-I${inc}`, SRC, '-lopenblas', '-o', tmp];
+  const args = ['-O2', '-shared', '-fPIC', '-pthread', `-I${inc}`, SRC, '-lopenblas', '-o', tmp];
   if (process.platform === 'darwin') args.splice(3, 0, '-undefined', 'dynamic_lookup');
   const r = spawnSync(cc, args, { encoding: 'utf8', timeout: 120_000 });
   if (r.error || r.status !== 0) {

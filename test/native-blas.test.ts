@@ -159,3 +159,39 @@ test('TCK_NATIVE=0 turns the native GEMM off', () => {
     else process.env.TCK_NATIVE = saved;
   }
 });
+
+test('a large product cut into parts on threads of their own: the same bits on every call, and the product of one call within rounding', { skip }, () => {
+  const blas = nativeBlas()!;
+  const before = blas.parts;
+  // Shapes of the fast trainer's products (im2col forward, dW, dx) above the 2^22 multiply-add cut, and odd ones.
+  const shapes: [number, number, number][] = [[12800, 64, 288], [288, 32, 12800], [1000, 77, 131], [77, 1000, 131], [17, 4001, 70]];
+  const mem = new WA!.Memory({ initial: 1 + Math.ceil((3 * 4 * 12800 * 288 + 4096) / 65536) });
+  try {
+    for (const [M, N, K] of shapes) {
+      for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]] as const) {
+        const a = new Float32Array(mem.buffer, 0, M * K);
+        const b = new Float32Array(mem.buffer, 4 * M * K, K * N);
+        const c = new Float32Array(mem.buffer, 4 * (M * K + K * N), M * N);
+        fill(a, M + K);
+        fill(b, N + 3 * K);
+        const run = (parts: number) => {
+          blas.setParts(parts);
+          c.fill(0);
+          blas.sgemm(mem.buffer, ta, tb, M, N, K, a.byteOffset, ta ? M : K, b.byteOffset, tb ? K : N, 0, c.byteOffset, N);
+          return Float32Array.from(c);
+        };
+        // OpenBLAS blocks each part by its own shape, so the bits depend on the number of parts (never on the cores
+        // or on timing): the same parts give the same bits, and any parts agree within float32 rounding.
+        const one = run(1);
+        for (const parts of [2, 3]) {
+          const cut = run(parts);
+          assert.deepEqual(run(parts), cut, `${M}x${N}x${K} transA ${ta} transB ${tb}: ${parts} parts, two calls differ`);
+          const worst = cut.reduce((m, v, i) => Math.max(m, Math.abs(v - one[i]) / (1 + Math.abs(one[i]))), 0);
+          assert.ok(worst < 1e-5 * Math.sqrt(K), `${M}x${N}x${K} transA ${ta} transB ${tb}: ${parts} parts differ from one call by ${worst}`);
+        }
+      }
+    }
+  } finally {
+    blas.setParts(before);
+  }
+});

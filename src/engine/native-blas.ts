@@ -8,8 +8,10 @@
  * load, or when the environment has TCK_NATIVE=0; `nativeBlasStatus()` says why. Operands live in one
  * ArrayBuffer (a WebAssembly.Memory's `memory.buffer`, read afresh after any grow) at BYTE offsets.
  *
- * Threads: one, unless OPENBLAS_NUM_THREADS says otherwise (applied when the addon loads); see `load` for why.
- * `setThreads(n)` changes it for the whole process.
+ * Threads: OpenBLAS runs one, unless OPENBLAS_NUM_THREADS says otherwise (applied when the addon loads; see
+ * `load` for why); the parallelism comes from the addon's own cut of large products into `parts` blocks on
+ * threads of their own, whose bits depend on the shape and the number of parts, not on the number of cores
+ * (native/blas.c).
  *
  * Determinism (measured with Debian's OpenBLAS 0.3.21, pthread build, DYNAMIC_ARCH, on the fast trainer's im2col
  * shapes NN 51200x288x32, 12800x576x64, 3200x1152x128, TN 288x51200x32, NT 51200x32x288 and LeNet's 39200x25x6,
@@ -59,12 +61,20 @@ export interface NativeBlas {
   readonly threads: number;
   /** Sets OpenBLAS's thread count for the whole process; returns the new count. */
   setThreads(n: number): number;
+  /**
+   * Large products (>= 2^22 multiply-adds) are cut into this many blocks of C, each a single-threaded sgemm on
+   * its own thread (native/blas.c): parallel, and the bits depend on the shape and `parts`, not on the cores. Default
+   * 2, or TCK_BLAS_PARTS; 1 turns the cut off.
+   */
+  readonly parts: number;
+  setParts(n: number): number;
 }
 
 interface Addon {
   sgemm: NativeBlas['sgemm'];
   threads(): number;
   setThreads(n: number): number;
+  setParts(n: number): number;
   config(): string;
 }
 
@@ -95,6 +105,8 @@ function load(): { blas: NativeBlas | null; reason: string } {
   // count, get the same numbers), and pool workers do not oversubscribe the cores.
   const envThreads = Number(process.env.OPENBLAS_NUM_THREADS);
   addon.setThreads(Number.isInteger(envThreads) && envThreads >= 1 ? envThreads : 1);
+  const envParts = Number(process.env.TCK_BLAS_PARTS);
+  let parts = typeof addon.setParts === 'function' ? addon.setParts(Number.isInteger(envParts) && envParts >= 1 && envParts <= 16 ? envParts : 2) : 1;
   const config = String(addon.config());
   const blas: NativeBlas = {
     sgemm: addon.sgemm,
@@ -103,6 +115,10 @@ function load(): { blas: NativeBlas | null; reason: string } {
       return addon.threads();
     },
     setThreads: (n) => addon.setThreads(n),
+    get parts() {
+      return parts;
+    },
+    setParts: (n) => (parts = addon.setParts(n)),
   };
   return { blas, reason: `loaded ${NATIVE_BLAS_PATH} (${config})` };
 }

@@ -247,6 +247,8 @@ function compile(arch: Architecture, model: LayersModel, trainRows: number, kern
     return new Float32Array(n);
   });
   const memory = simd && WASM_GEMM_AVAILABLE && WA ? new WA.Memory({ initial: Math.ceil((bytes + 64) / 65536) }) : null;
+  // Touch every page now, so that the operating system maps them here and not during the first training steps.
+  if (memory) new Uint8Array(memory.buffer).fill(0);
   let offset = 0;
   const alloc: Alloc = memory
     ? (n) => {
@@ -873,6 +875,6 @@ export function fastTrainee(
     dispose: () => undefined,
     writeBack: () => writeWeights(model, net.weights),
     kernels: net.blas ? 'simd+openblas' : net.gemm ? 'simd' : 'js',
-    ...(net.blas ? { blas: `${net.blas.config}, ${net.blas.threads} thread(s)` } : {}),
+    ...(net.blas ? { blas: `${net.blas.config}; ${net.blas.threads} OpenBLAS thread(s), products cut in ${net.blas.parts}` } : {}),
   };
 }
