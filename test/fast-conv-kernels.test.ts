@@ -1,6 +1,6 @@
 /**
- * The fast path's WebAssembly SIMD kernels around convolutions (src/fast/simd-conv.ts) against plain JavaScript
- * references with src/fast/net.ts's semantics (copied here: net.ts does not export them): im2col and col2im on
+ * The fast path's WebAssembly SIMD kernels around convolutions (src/fast/simd-conv.ts) against the JavaScript
+ * loops of src/fast/kernels.ts (which run where wasm SIMD is missing): im2col and col2im on
  * many geometries ('valid' / 'same', stride 1..3, C 1..5 and 8, odd sizes, KH, KW 1..5), relu and its gradient
  * on every length 0..9 (and longer) with sentinels after n, 2x2 max pooling with ties, -Infinity and NaN, and
  * its scatter backward. Copies, max and float32 sums in the same order are exact: every comparison is bit for
@@ -12,6 +12,8 @@ import { rngStream, type Rng } from '../src/engine/random.js';
 import { WA } from '../src/engine/wasm-writer.js';
 import { createConvKernels, int32View, WASM_CONV_AVAILABLE, type ConvKernelGeometry } from '../src/fast/simd-conv.js';
 import { WASM_GEMM_AVAILABLE } from '../src/fast/simd.js';
+// The references: the JavaScript loops the fast path runs where wasm SIMD is missing.
+import { col2im, im2col, maxPool2x2, maxPoolGrad } from '../src/fast/kernels.js';
 
 const SKIP = WASM_CONV_AVAILABLE ? false : 'this engine has no wasm SIMD: the JavaScript loops run instead';
 const SENTINEL = -12345.5;
@@ -55,88 +57,9 @@ test('the conv kernels module validates wherever the GEMM module does (no silent
 
 // --- references: src/fast/net.ts's loops ---
 
-function im2colRef(x: Float32Array, g: ConvKernelGeometry, s0: number, ns: number, col: Float32Array): void {
-  const { H, W, C, KH, KW, stride, padTop, padLeft, OH, OW } = g;
-  const seg = KW * C;
-  let o = 0;
-  for (let b = s0; b < s0 + ns; b++) {
-    for (let oh = 0; oh < OH; oh++) {
-      const ih0 = oh * stride - padTop;
-      for (let ow = 0; ow < OW; ow++) {
-        const iw0 = ow * stride - padLeft;
-        const j0 = iw0 < 0 ? -iw0 * C : 0;
-        const j1 = Math.min(KW, W - iw0) * C;
-        for (let kh = 0; kh < KH; kh++, o += seg) {
-          const ih = ih0 + kh;
-          if (ih < 0 || ih >= H) {
-            for (let j = 0; j < seg; j++) col[o + j] = 0;
-            continue;
-          }
-          const src = ((b * H + ih) * W + iw0) * C;
-          let j = 0;
-          for (; j < j0; j++) col[o + j] = 0;
-          for (; j < j1; j++) col[o + j] = x[src + j];
-          for (; j < seg; j++) col[o + j] = 0;
-        }
-      }
-    }
-  }
-}
 
-function col2imRef(col: Float32Array, g: ConvKernelGeometry, ns: number, dx: Float32Array): void {
-  const { H, W, C, KH, KW, stride, padTop, padLeft, OH, OW } = g;
-  const seg = KW * C;
-  dx.fill(0, 0, ns * H * W * C);
-  let o = 0;
-  for (let b = 0; b < ns; b++) {
-    for (let oh = 0; oh < OH; oh++) {
-      const ih0 = oh * stride - padTop;
-      for (let ow = 0; ow < OW; ow++) {
-        const iw0 = ow * stride - padLeft;
-        const j0 = iw0 < 0 ? -iw0 * C : 0;
-        const j1 = Math.min(KW, W - iw0) * C;
-        for (let kh = 0; kh < KH; kh++, o += seg) {
-          const ih = ih0 + kh;
-          if (ih < 0 || ih >= H) continue;
-          const dst = ((b * H + ih) * W + iw0) * C;
-          for (let j = j0; j < j1; j++) dx[dst + j] += col[o + j];
-        }
-      }
-    }
-  }
-}
 
-function maxPool2x2Ref(x: Float32Array, g: ConvKernelGeometry, rows: number, y: Float32Array, argmax: Int32Array | null): void {
-  const { H, W, C, OH, OW } = g;
-  const rowStride = W * C;
-  let o = 0;
-  for (let b = 0; b < rows; b++) {
-    for (let oh = 0; oh < OH; oh++) {
-      let a = (b * H + 2 * oh) * rowStride;
-      for (let ow = 0; ow < OW; ow++, a += 2 * C) {
-        for (let c = 0; c < C; c++, o++) {
-          const i0 = a + c, i1 = i0 + C, i2 = i0 + rowStride, i3 = i2 + C;
-          let k = -1;
-          let m = -Infinity;
-          if (x[i0] > m) { m = x[i0]; k = i0; }
-          if (x[i1] > m) { m = x[i1]; k = i1; }
-          if (x[i2] > m) { m = x[i2]; k = i2; }
-          if (x[i3] > m) { m = x[i3]; k = i3; }
-          y[o] = m;
-          if (argmax) argmax[o] = k;
-        }
-      }
-    }
-  }
-}
 
-function maxPoolGradRef(dy: Float32Array, argmax: Int32Array, n: number, dx: Float32Array, nIn: number): void {
-  dx.fill(0, 0, nIn);
-  for (let i = 0; i < n; i++) {
-    const k = argmax[i];
-    if (k >= 0) dx[k] += dy[i];
-  }
-}
 
 // --- helpers ---
 
@@ -192,7 +115,7 @@ test('wasm im2col: the bits of net.ts\'s im2col on every geometry, nothing writt
     const col = region.subarray(8, 8 + nCol).fill(Number.NaN);
     onlyWrites(memory, used(), col, nCol, () => k.im2col(x, g, s0, ns, col), `im2col ${desc(g)}`);
     const want = new Float32Array(nCol);
-    im2colRef(x, g, s0, ns, want);
+    im2col(x, g, s0, ns, want);
     sameBits(col, want, `im2col ${desc(g)} s0=${s0} ns=${ns}`);
     n++;
   }
@@ -213,7 +136,7 @@ test('wasm col2im: the bits of net.ts\'s col2im (dx zeroed, sums in the same ord
     const dx = region.subarray(8, 8 + nx).fill(Number.NaN);
     onlyWrites(memory, used(), dx, nx, () => k.col2im(col, g, ns, dx), `col2im ${desc(g)}`);
     const want = new Float32Array(nx);
-    col2imRef(col, g, ns, want);
+    col2im(col, g, ns, want);
     sameBits(dx, want, `col2im ${desc(g)} ns=${ns}`);
     n++;
   }
@@ -230,7 +153,7 @@ test('wasm im2col and col2im: no samples, and x shared by several tiles (s0 > 0)
   for (let s0 = 0; s0 < 4; s0++) {
     k.im2col(x, g, s0, 1, col);
     const want = new Float32Array(g.OH * g.OW * g.K);
-    im2colRef(x, g, s0, 1, want);
+    im2col(x, g, s0, 1, want);
     sameBits(col.subarray(0, want.length), want, `im2col tile s0=${s0}`);
   }
 });
@@ -304,7 +227,7 @@ test('wasm maxPool2x2: values and argmax of net.ts\'s maxPool2x2 (ties, -Infinit
         const y = alloc(ny, (C + 1) % 4).fill(SENTINEL);
         const arg = int32View(alloc(ny, (C + 2) % 4).fill(SENTINEL));
         const wantY = new Float32Array(ny), wantArg = new Int32Array(ny);
-        maxPool2x2Ref(x, g, rows, wantY, wantArg);
+        maxPool2x2(x, g, rows, wantY, wantArg);
         const what = `maxPool2x2 ${H}x${W}x${C} rows=${rows} ties=${ties}`;
         k.maxPool2x2(x, g, rows, y, arg);
         sameBits(y, wantY, `${what}: y`);
@@ -341,7 +264,7 @@ test('wasm maxPoolGrad: dx zeroed, dx[argmax[i]] += dy[i] in order (duplicates, 
     const dx = region.subarray(8, 8 + nIn).fill(Number.NaN);
     onlyWrites(memory, used(), dx, nIn, () => k.maxPoolGrad(dy, arg, n, dx, nIn), `maxPoolGrad n=${n} nIn=${nIn}`);
     const want = new Float32Array(nIn);
-    maxPoolGradRef(dy, arg, n, want, nIn);
+    maxPoolGrad(dy, arg, n, want, nIn);
     sameBits(dx, want, `maxPoolGrad n=${n} nIn=${nIn}`);
   }
   // the forward's argmax, then the scatter: the JavaScript backward of net.ts
@@ -352,8 +275,8 @@ test('wasm maxPoolGrad: dx zeroed, dx[argmax[i]] += dy[i] in order (duplicates, 
   k.maxPool2x2(x, g, rows, y, arg);
   k.maxPoolGrad(dy, arg, ny, dx, nx);
   const wantY = new Float32Array(ny), wantArg = new Int32Array(ny), wantDx = new Float32Array(nx);
-  maxPool2x2Ref(x, g, rows, wantY, wantArg);
-  maxPoolGradRef(dy, wantArg, ny, wantDx, nx);
+  maxPool2x2(x, g, rows, wantY, wantArg);
+  maxPoolGrad(dy, wantArg, ny, wantDx, nx);
   sameBits(dx, wantDx, 'maxpool forward + backward');
 });
 

@@ -1,5 +1,5 @@
 /**
- * The dense layer's three products as JavaScript loops over float32 arrays, blocked 2 rows x 4 columns so
+ * The fast path's JavaScript kernels. First the dense layer's three products as loops over float32 arrays, blocked 2 rows x 4 columns so
  * that the inner loop keeps eight sums in registers (measured on MLP 21-32-16-10: 0.27 GMAC/s for the plain
  * triple loop, 1.1-1.3 GMAC/s blocked). Sums accumulate in float64 and are stored (rounded to float32) once.
  *
@@ -178,5 +178,177 @@ export function matmulNT(dy: Float32Array, w: Float32Array, dx: Float32Array, ro
       for (let o = 0; o < nOut; o++) a += dy[ya + o] * w[wa + o];
       dx[xa + i] = a;
     }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The convolution layers' loops (channels last, as tfjs), the reference for src/fast/simd-conv.ts's kernels and
+// what runs where the engine has no wasm SIMD.
+// ---------------------------------------------------------------------------------------------------------------
+
+/** A convolution's or pooling window's geometry: input H x W x C, window KH x KW, stride, padding before, output OH x OW. */
+export interface ConvWindow {
+  H: number;
+  W: number;
+  C: number;
+  KH: number;
+  KW: number;
+  stride: number;
+  padTop: number;
+  padLeft: number;
+  OH: number;
+  OW: number;
+  /** Values per im2col row: KH KW C. */
+  K: number;
+}
+/** A convolution layer's: its window and output channels (CO; C for pooling). */
+export interface ConvGeometry extends ConvWindow {
+  CO: number;
+}
+/**
+ * Rows of im2col for samples s0 .. s0 + ns of x [samples, H, W, C] into col [ns OH OW, K]: row (b, oh, ow)
+ * holds the KH x KW window at (oh stride - padTop, ow stride - padLeft), zeros outside the image.
+ */
+export function im2col(x: Float32Array, g: ConvWindow, s0: number, ns: number, col: Float32Array): void {
+  const { H, W, C, KH, KW, stride, padTop, padLeft, OH, OW } = g;
+  const seg = KW * C;
+  let o = 0;
+  for (let b = s0; b < s0 + ns; b++) {
+    for (let oh = 0; oh < OH; oh++) {
+      const ih0 = oh * stride - padTop;
+      for (let ow = 0; ow < OW; ow++) {
+        const iw0 = ow * stride - padLeft;
+        const j0 = iw0 < 0 ? -iw0 * C : 0;
+        const j1 = Math.min(KW, W - iw0) * C;
+        for (let kh = 0; kh < KH; kh++, o += seg) {
+          const ih = ih0 + kh;
+          if (ih < 0 || ih >= H) {
+            for (let j = 0; j < seg; j++) col[o + j] = 0;
+            continue;
+          }
+          const src = ((b * H + ih) * W + iw0) * C;
+          let j = 0;
+          for (; j < j0; j++) col[o + j] = 0;
+          for (; j < j1; j++) col[o + j] = x[src + j];
+          for (; j < seg; j++) col[o + j] = 0;
+        }
+      }
+    }
+  }
+}
+
+/** The adjoint of im2col: dx [ns, H, W, C] = the sum of every col row's values at the input positions they came from. */
+export function col2im(col: Float32Array, g: ConvWindow, ns: number, dx: Float32Array): void {
+  const { H, W, C, KH, KW, stride, padTop, padLeft, OH, OW } = g;
+  const seg = KW * C;
+  dx.fill(0, 0, ns * H * W * C);
+  let o = 0;
+  for (let b = 0; b < ns; b++) {
+    for (let oh = 0; oh < OH; oh++) {
+      const ih0 = oh * stride - padTop;
+      for (let ow = 0; ow < OW; ow++) {
+        const iw0 = ow * stride - padLeft;
+        const j0 = iw0 < 0 ? -iw0 * C : 0;
+        const j1 = Math.min(KW, W - iw0) * C;
+        for (let kh = 0; kh < KH; kh++, o += seg) {
+          const ih = ih0 + kh;
+          if (ih < 0 || ih >= H) continue;
+          const dst = ((b * H + ih) * W + iw0) * C;
+          for (let j = j0; j < j1; j++) dx[dst + j] += col[o + j];
+        }
+      }
+    }
+  }
+}
+
+/**
+ * Max pooling of x [rows, H, W, C]; with `argmax`, each output's input index. Ties and NaN as the kit's
+ * MaxPoolGrad (src/engine/wasm-kernels.ts): the first maximum in window order, a later value winning only when
+ * strictly greater than the running maximum from -Infinity (-1: no value was, and the gradient goes nowhere).
+ */
+export function maxPool(x: Float32Array, g: ConvWindow, rows: number, y: Float32Array, argmax: Int32Array | null): void {
+  const { H, W, C, KH, KW, stride, padTop, padLeft, OH, OW } = g;
+  if (isPool2x2(g)) {
+    maxPool2x2(x, g, rows, y, argmax);
+    return;
+  }
+  let o = 0;
+  for (let b = 0; b < rows; b++) {
+    for (let oh = 0; oh < OH; oh++) {
+      const ih0 = oh * stride - padTop;
+      const kh0 = Math.max(0, -ih0);
+      const kh1 = Math.min(KH, H - ih0);
+      for (let ow = 0; ow < OW; ow++, o += C) {
+        const iw0 = ow * stride - padLeft;
+        const kw0 = Math.max(0, -iw0);
+        const kw1 = Math.min(KW, W - iw0);
+        for (let c = 0; c < C; c++) {
+          let m = -Infinity;
+          let k = -1;
+          for (let kh = kh0; kh < kh1; kh++) {
+            for (let kw = kw0, i = ((b * H + ih0 + kh) * W + iw0 + kw0) * C + c; kw < kw1; kw++, i += C) {
+              if (x[i] > m) {
+                m = x[i];
+                k = i;
+              }
+            }
+          }
+          y[o + c] = m;
+          if (argmax) argmax[o + c] = k;
+        }
+      }
+    }
+  }
+}
+
+/** Whether a pooling window is 2x2 with stride 2 and inside the image everywhere (the common case, with its own loops). */
+export function isPool2x2(g: ConvWindow): boolean {
+  return g.KH === 2 && g.KW === 2 && g.stride === 2 && g.padTop === 0 && g.padLeft === 0 && 2 * g.OH <= g.H && 2 * g.OW <= g.W;
+}
+
+/** maxPool for the common 2x2 window of stride 2 with every window inside the image (same results). */
+export function maxPool2x2(x: Float32Array, g: ConvWindow, rows: number, y: Float32Array, argmax: Int32Array | null): void {
+  const { H, W, C, OH, OW } = g;
+  const rowStride = W * C;
+  let o = 0;
+  for (let b = 0; b < rows; b++) {
+    for (let oh = 0; oh < OH; oh++) {
+      let a = (b * H + 2 * oh) * rowStride;
+      for (let ow = 0; ow < OW; ow++, a += 2 * C) {
+        for (let c = 0; c < C; c++, o++) {
+          const i0 = a + c;
+          const i1 = i0 + C;
+          const i2 = i0 + rowStride;
+          const i3 = i2 + C;
+          let k = -1;
+          let m = -Infinity;
+          if (x[i0] > m) { m = x[i0]; k = i0; }
+          if (x[i1] > m) { m = x[i1]; k = i1; }
+          if (x[i2] > m) { m = x[i2]; k = i2; }
+          if (x[i3] > m) { m = x[i3]; k = i3; }
+          y[o] = m;
+          if (argmax) argmax[o] = k;
+        }
+      }
+    }
+  }
+}
+
+/** db [n] = the column sums of dy [P, n], summed in float64 (acc: scratch of n values). */
+export function biasGrad(dy: Float32Array, P: number, n: number, db: Float32Array, acc: Float64Array): void {
+  acc.fill(0, 0, n);
+  for (let i = 0, o = 0, end = P * n; i < end; i++) {
+    acc[o] += dy[i];
+    if (++o === n) o = 0;
+  }
+  for (let o = 0; o < n; o++) db[o] = acc[o];
+}
+
+/** The max-pool gradient: dx [nIn] = 0, then dx[argmax[i]] += dy[i] for the n outputs (argmax -1: nowhere). */
+export function maxPoolGrad(dy: Float32Array, argmax: Int32Array, n: number, dx: Float32Array, nIn: number): void {
+  dx.fill(0, 0, nIn);
+  for (let i = 0; i < n; i++) {
+    const k = argmax[i];
+    if (k >= 0) dx[k] += dy[i];
   }
 }

@@ -27,7 +27,7 @@ import { batchNormBackwardArrays, batchNormForwardArrays } from '../engine/wasm-
 import { createArrayOptimizer, type OptimizerConfig } from '../train/optimizers.js';
 import { type Trainee, writeWeights } from '../train/fit.js';
 import { type ArrayQuantizer, fastQuantizer, fastQuantizerSupported } from './quantizers.js';
-import { matmulBias, matmulNT, matmulTN } from './kernels.js';
+import { biasGrad, col2im, im2col, isPool2x2, matmulBias, matmulNT, matmulTN, maxPool, maxPoolGrad, type ConvGeometry } from './kernels.js';
 import { createGemm, WASM_GEMM_AVAILABLE, type Gemm } from './simd.js';
 import { createBatchNormKernels, type BatchNormKernels } from './simd-bn.js';
 import { createConvKernels, int32View, type ConvKernels } from './simd-conv.js';
@@ -115,23 +115,6 @@ interface Conv extends Omit<Dense, 'kind' | 'nIn' | 'nOut'> {
   g: ConvGeometry;
   col: Float32Array;
   colSamples: number;
-}
-/** A convolution's or pooling window's geometry: input H x W x C, window KH x KW, stride, padding before. */
-interface ConvGeometry {
-  H: number;
-  W: number;
-  C: number;
-  KH: number;
-  KW: number;
-  stride: number;
-  padTop: number;
-  padLeft: number;
-  OH: number;
-  OW: number;
-  /** Output channels (convolution) or C (pooling). */
-  CO: number;
-  /** Values per im2col row: KH KW C. */
-  K: number;
 }
 interface Pool {
   kind: 'maxpool';
@@ -390,146 +373,6 @@ function transpose(x: Float32Array, rows: number, cols: number, out: Float32Arra
   }
 }
 
-/**
- * Rows of im2col for samples s0 .. s0 + ns of x [samples, H, W, C] into col [ns OH OW, K]: row (b, oh, ow)
- * holds the KH x KW window at (oh stride - padTop, ow stride - padLeft), zeros outside the image.
- */
-function im2col(x: Float32Array, g: ConvGeometry, s0: number, ns: number, col: Float32Array): void {
-  const { H, W, C, KH, KW, stride, padTop, padLeft, OH, OW, K } = g;
-  const seg = KW * C;
-  let o = 0;
-  for (let b = s0; b < s0 + ns; b++) {
-    for (let oh = 0; oh < OH; oh++) {
-      const ih0 = oh * stride - padTop;
-      for (let ow = 0; ow < OW; ow++) {
-        const iw0 = ow * stride - padLeft;
-        const j0 = iw0 < 0 ? -iw0 * C : 0;
-        const j1 = Math.min(KW, W - iw0) * C;
-        for (let kh = 0; kh < KH; kh++, o += seg) {
-          const ih = ih0 + kh;
-          if (ih < 0 || ih >= H) {
-            for (let j = 0; j < seg; j++) col[o + j] = 0;
-            continue;
-          }
-          const src = ((b * H + ih) * W + iw0) * C;
-          let j = 0;
-          for (; j < j0; j++) col[o + j] = 0;
-          for (; j < j1; j++) col[o + j] = x[src + j];
-          for (; j < seg; j++) col[o + j] = 0;
-        }
-      }
-    }
-  }
-  void K;
-}
-
-/** The adjoint of im2col: dx [ns, H, W, C] = the sum of every col row's values at the input positions they came from. */
-function col2im(col: Float32Array, g: ConvGeometry, ns: number, dx: Float32Array): void {
-  const { H, W, C, KH, KW, stride, padTop, padLeft, OH, OW } = g;
-  const seg = KW * C;
-  dx.fill(0, 0, ns * H * W * C);
-  let o = 0;
-  for (let b = 0; b < ns; b++) {
-    for (let oh = 0; oh < OH; oh++) {
-      const ih0 = oh * stride - padTop;
-      for (let ow = 0; ow < OW; ow++) {
-        const iw0 = ow * stride - padLeft;
-        const j0 = iw0 < 0 ? -iw0 * C : 0;
-        const j1 = Math.min(KW, W - iw0) * C;
-        for (let kh = 0; kh < KH; kh++, o += seg) {
-          const ih = ih0 + kh;
-          if (ih < 0 || ih >= H) continue;
-          const dst = ((b * H + ih) * W + iw0) * C;
-          for (let j = j0; j < j1; j++) dx[dst + j] += col[o + j];
-        }
-      }
-    }
-  }
-}
-
-/**
- * Max pooling of x [rows, H, W, C]; with `argmax`, each output's input index. Ties and NaN as the kit's
- * MaxPoolGrad (src/engine/wasm-kernels.ts): the first maximum in window order, a later value winning only when
- * strictly greater than the running maximum from -Infinity (-1: no value was, and the gradient goes nowhere).
- */
-function maxPool(x: Float32Array, g: ConvGeometry, rows: number, y: Float32Array, argmax: Int32Array | null): void {
-  const { H, W, C, KH, KW, stride, padTop, padLeft, OH, OW } = g;
-  if (isPool2x2(g)) {
-    maxPool2x2(x, g, rows, y, argmax);
-    return;
-  }
-  let o = 0;
-  for (let b = 0; b < rows; b++) {
-    for (let oh = 0; oh < OH; oh++) {
-      const ih0 = oh * stride - padTop;
-      const kh0 = Math.max(0, -ih0);
-      const kh1 = Math.min(KH, H - ih0);
-      for (let ow = 0; ow < OW; ow++, o += C) {
-        const iw0 = ow * stride - padLeft;
-        const kw0 = Math.max(0, -iw0);
-        const kw1 = Math.min(KW, W - iw0);
-        for (let c = 0; c < C; c++) {
-          let m = -Infinity;
-          let k = -1;
-          for (let kh = kh0; kh < kh1; kh++) {
-            for (let kw = kw0, i = ((b * H + ih0 + kh) * W + iw0 + kw0) * C + c; kw < kw1; kw++, i += C) {
-              if (x[i] > m) {
-                m = x[i];
-                k = i;
-              }
-            }
-          }
-          y[o + c] = m;
-          if (argmax) argmax[o + c] = k;
-        }
-      }
-    }
-  }
-}
-
-/** Whether a pooling window is 2x2 with stride 2 and inside the image everywhere (the common case, with its own loops). */
-function isPool2x2(g: ConvGeometry): boolean {
-  return g.KH === 2 && g.KW === 2 && g.stride === 2 && g.padTop === 0 && g.padLeft === 0 && 2 * g.OH <= g.H && 2 * g.OW <= g.W;
-}
-
-/** maxPool for the common 2x2 window of stride 2 with every window inside the image (same results). */
-function maxPool2x2(x: Float32Array, g: ConvGeometry, rows: number, y: Float32Array, argmax: Int32Array | null): void {
-  const { H, W, C, OH, OW } = g;
-  const rowStride = W * C;
-  let o = 0;
-  for (let b = 0; b < rows; b++) {
-    for (let oh = 0; oh < OH; oh++) {
-      let a = (b * H + 2 * oh) * rowStride;
-      for (let ow = 0; ow < OW; ow++, a += 2 * C) {
-        for (let c = 0; c < C; c++, o++) {
-          const i0 = a + c;
-          const i1 = i0 + C;
-          const i2 = i0 + rowStride;
-          const i3 = i2 + C;
-          let k = -1;
-          let m = -Infinity;
-          if (x[i0] > m) { m = x[i0]; k = i0; }
-          if (x[i1] > m) { m = x[i1]; k = i1; }
-          if (x[i2] > m) { m = x[i2]; k = i2; }
-          if (x[i3] > m) { m = x[i3]; k = i3; }
-          y[o] = m;
-          if (argmax) argmax[o] = k;
-        }
-      }
-    }
-  }
-}
-
-/** db [n] = the column sums of dy [P, n], summed in float64 (acc: scratch of n values). */
-function biasGrad(dy: Float32Array, P: number, n: number, db: Float32Array, acc: Float64Array): void {
-  acc.fill(0, 0, n);
-  for (let i = 0, o = 0, end = P * n; i < end; i++) {
-    acc[o] += dy[i];
-    if (++o === n) o = 0;
-  }
-  for (let o = 0; o < n; o++) db[o] = acc[o];
-}
-
 function applyAct(net: Net, act: Act, y: Float32Array, len: number): void {
   if (act === 'relu' && net.conv) net.conv.relu(y, len);
   else if (act === 'relu') for (let i = 0; i < len; i++) y[i] = Math.max(y[i], 0);
@@ -716,14 +559,7 @@ function backward(net: Net, rows: number): void {
         break;
       }
       case 'maxpool':
-        if (needDx && net.conv) net.conv.maxPoolGrad(dy, l.argmax, len, dx, rows * net.sizes[li]);
-        else if (needDx) {
-          dx.fill(0, 0, rows * net.sizes[li]);
-          for (let i = 0; i < len; i++) {
-            const k = l.argmax[i];
-            if (k >= 0) dx[k] += dy[i];
-          }
-        }
+        if (needDx) (net.conv ? net.conv.maxPoolGrad : maxPoolGrad)(dy, l.argmax, len, dx, rows * net.sizes[li]);
         break;
       case 'batchnorm':
         (net.bn ? net.bn.backward : batchNormBackwardArrays)(dy, x, l.gamma, l.batchMean, l.batchVar, l.epsilon, len, l.n, needDx ? dx : null, l.dgamma, l.dbeta);

@@ -1,7 +1,7 @@
 /**
  * The fast trainer's WebAssembly SIMD kernels around a convolution's products (channels last, NHWC), assembled
  * here (src/engine/wasm-writer.ts) as a small module of its own over the same `env.memory` as the GEMM module
- * (src/fast/simd.ts). Each is the JavaScript loop of src/fast/net.ts with the same results, bit for bit
+ * (src/fast/simd.ts). Each is the JavaScript loop of src/fast/kernels.ts with the same results, bit for bit
  * (copies, max and single float32 additions in the same order are exact; tested in
  * test/fast-conv-kernels.test.ts):
  *
@@ -28,11 +28,12 @@
  * outside the destination's elements; nothing is read outside the sources' (no padding after arrays needed).
  *
  * Measured per call, medians, LeNet5 batch 50 (2 shared cores, load 1 to 2.5; ranges over 3 runs), JavaScript
- * (net.ts's loops) vs here: im2col conv1 (32x32x1, K 5) 1.7-2.8 / 0.28-0.36 ms; conv2 (14x14x6, K 5) 1.6-1.8 /
+ * (the JavaScript loops) vs here: im2col conv1 (32x32x1, K 5) 1.7-2.8 / 0.28-0.36 ms; conv2 (14x14x6, K 5) 1.6-1.8 /
  * 0.12-0.14; col2im conv2 1.8-1.9 / 0.19; relu on 50x28x28x6 1.6 / 0.07; max pooling with argmax 50x28x28x6
  * 1.1 / 0.09 (scalar wasm: 0.73-0.79), 50x10x10x16 0.3 / 0.02; its backward 0.16 / 0.07; VGG conv2 im2col
  * (32x32x32, K 3 'same', a 59 MB col) 28-31 / 4.5-4.8 (memory-bound).
  */
+import type { ConvWindow } from './kernels.js';
 import { I32, op, section, sleb, uleb, vec, WA, type WasmMemory } from '../engine/wasm-writer.js';
 
 const V128 = 0x7b;
@@ -150,7 +151,7 @@ interface ConvLoops {
 }
 
 /**
- * The window loops of im2col / col2im, in net.ts's order: for each sample (xb: its first byte in x or dx, up to
+ * The window loops of im2col / col2im, in the JavaScript loops' order: for each sample (xb: its first byte in x or dx, up to
  * xEnd), output row, output column and window row (o: the col segment's first byte, advanced by segB after
  * each), `inside(src, j0, j1, segB)` when the window row is inside the image, `outside(segB)` otherwise. src:
  * the byte of x at the window's first column (possibly left of the row), [j0, j1) (0 <= j0 <= j1 <= segB): the
@@ -485,23 +486,10 @@ function convModule(): unknown {
 export const WASM_CONV_AVAILABLE = convModule() !== null;
 
 /**
- * A convolution's or pooling window's geometry as src/fast/net.ts's ConvGeometry (the same fields; K = KH KW C).
- * Windows must overlap the image horizontally (-KW < ow stride - padLeft < W for every ow), as for tfjs's
- * 'valid' and 'same' padding.
+ * A window's geometry (src/fast/kernels.ts `ConvWindow`). Windows must overlap the image horizontally
+ * (-KW < ow stride - padLeft < W for every ow), as for tfjs's 'valid' and 'same' padding.
  */
-export interface ConvKernelGeometry {
-  H: number;
-  W: number;
-  C: number;
-  KH: number;
-  KW: number;
-  stride: number;
-  padTop: number;
-  padLeft: number;
-  OH: number;
-  OW: number;
-  K: number;
-}
+export type ConvKernelGeometry = ConvWindow;
 
 /**
  * The kernels over one wasm memory. Every array argument is a Float32Array (argmax: Int32Array) view of
@@ -510,9 +498,9 @@ export interface ConvKernelGeometry {
  */
 export interface ConvKernels {
   memory: WasmMemory;
-  /** Rows of im2col for samples s0 .. s0 + ns of x [samples, H, W, C] into col [ns OH OW, K] (net.ts's im2col). */
+  /** Rows of im2col for samples s0 .. s0 + ns of x [samples, H, W, C] into col [ns OH OW, K] (kernels.ts's im2col). */
   im2col(x: Float32Array, g: ConvKernelGeometry, s0: number, ns: number, col: Float32Array): void;
-  /** dx [ns, H, W, C] = zeros, plus every col [ns OH OW, K] value at the input position it came from (net.ts's col2im). */
+  /** dx [ns, H, W, C] = zeros, plus every col [ns OH OW, K] value at the input position it came from (kernels.ts's col2im). */
   col2im(col: Float32Array, g: ConvKernelGeometry, ns: number, dx: Float32Array): void;
   /** y[i] = max(y[i], 0) for i < n (f32x4.max: -0 gives +0; NaN gives a NaN, wasm's canonical one). */
   relu(y: Float32Array, n: number): void;
