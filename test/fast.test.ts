@@ -282,6 +282,34 @@ test('auto takes the fast path for the networks it trains and the tfjs path othe
   assert.ok(Math.abs((ref.metrics.valAccuracy ?? 0) - (r1.metrics.valAccuracy ?? 0)) <= 0.1, `validation accuracy: tfjs ${ref.metrics.valAccuracy}, fast ${r1.metrics.valAccuracy}`);
 });
 
+test('a convolutional job on the fast path gives the same bits twice, also through the native GEMM', async () => {
+  const arch = FAMILIES[9]; // conv-binary-ternary: batchnorm on images, strides 1 and 2, quantizers
+  const job = () =>
+    parseJobSpec({
+      model: arch,
+      data: { source: { synthetic: { kind: 'blobs', n: 160, shape: arch.input, classes: 4, seed: 5 } }, split: { kind: 'holdout', valFraction: 0.25 } },
+      train: { epochs: 2, batchSize: 16, optimizer: { name: 'adam', lr: 0.01 } },
+      seed: 9,
+      backend: 'wasm',
+      output: { weights: true },
+    });
+  const r1 = await runJob(job());
+  const r2 = await runJob(job());
+  assert.equal(r1.path, 'fast');
+  const { timing: _a, ...d1 } = r1;
+  const { timing: _b, ...d2 } = r2;
+  assert.deepEqual(d1, d2);
+  if (!NATIVE.available) return;
+  const train: Dataset = { ...blobs(96, arch.input.reduce((a, b) => a * b, 1), 4, 6), shape: arch.input };
+  const twice = await Promise.all([0, 1].map(async () => {
+    const m = buildModel(arch, { seed: 2 });
+    const r = await run(() => fastTrainee(arch, m, { optimizer: { name: 'adam', lr: 0.01 }, head: 'softmax', batchSize: 32, nativeMinMacs: 0 }), train, 2);
+    m.dispose();
+    return r;
+  }));
+  assert.deepEqual(twice[0], twice[1], 'the native GEMM gives the same bits on every run');
+});
+
 test('the fast path resumes from an epoch checkpoint to the bits of an uninterrupted run', async () => {
   const arch = FAMILIES[2];
   const train: Dataset = blobs(200, 12, 4, 8);
