@@ -18,7 +18,7 @@
  * JavaScript kernel (xnor.ts) gives the same bits (tested).
  */
 
-import { uleb, section, vec, I32, V128, op } from '../engine/wasm-writer.js';
+import { FunctionBody, I32, memoryModuleBytes, op, uleb, V128 } from '../engine/wasm-writer.js';
 
 const v = {
   load: (offset = 0) => op.simd(0x00, 0x04, ...uleb(offset)),
@@ -46,25 +46,19 @@ const lanes32 = (...ls: number[]) => ls.flatMap((l) => [4 * l, 4 * l + 1, 4 * l 
 function kernelBody(S: number): number[] {
   // params
   const A = 0, N = 1, IN = 2, W = 3, OUT4 = 4, O = 5, OSTRIDE = 6, THR = 7, LASTW = 8, LASTMASK = 9;
-  let next = 10;
-  const local = () => next++;
+  const f = new FunctionBody(10);
+  const local = () => f.local(I32);
+  const vlocal = () => f.local(V128);
   // i32 locals
   const i = local(), j = local(), c = local(), aRow = local(), oRow = local(), w0 = local(), rowBytes = local();
   const ap = local(), wp = local(), apEnd = local(), cEnd = local(), bits = local(), r2 = local(), r3 = local(), oStrideB = local();
   const words = Array.from({ length: S }, local);
-  const nI32 = next - 10;
   // v128 locals
-  const firstV = next;
-  const xs = Array.from({ length: S }, local);
-  const accs = Array.from({ length: 4 * S }, local); // acc[s * 4 + k]
-  const sums = Array.from({ length: 4 * S }, local);
-  const q0 = local(), q1 = local(), t = local();
-  const locals = [
-    [...uleb(nI32), I32],
-    [...uleb(next - firstV), V128],
-  ];
-  const code: number[] = [];
-  const e = (...parts: number[][]) => parts.forEach((p) => code.push(...p));
+  const xs = Array.from({ length: S }, vlocal);
+  const accs = Array.from({ length: 4 * S }, vlocal); // acc[s * 4 + k]
+  const sums = Array.from({ length: 4 * S }, vlocal);
+  const q0 = vlocal(), q1 = vlocal(), t = vlocal();
+  const { e } = f;
   // rowBytes = IN * 16; r2, r3: 2 and 3 rows; oStrideB = OSTRIDE * 4
   e(op.get(IN), op.i32(4), op.shl, op.set(rowBytes));
   e(op.get(rowBytes), op.i32(1), op.shl, op.set(r2));
@@ -138,9 +132,7 @@ function kernelBody(S: number): number[] {
   e(op.br(0), op.end, op.end);
   e(op.get(i), op.i32(S), op.add, op.set(i));
   e(op.br(0), op.end, op.end);
-  e(op.end);
-  const body = [...vec(locals), ...code];
-  return [...uleb(body.length), ...body];
+  return f.finish();
 }
 
 /** Rows of the input and output buffers the kernel touches for n samples (a multiple of the sample block). */
@@ -148,10 +140,5 @@ export const XNOR_SAMPLE_BLOCK = 2;
 
 /** The module's bytes: imports memory `env.memory`, exports `xnor_layer`. */
 export function xnorModuleBytes(): Uint8Array {
-  const type = section(1, vec([[0x60, ...vec(new Array(10).fill([I32])), 0x00]]));
-  const imports = section(2, vec([[...uleb(3), ...Buffer.from('env'), ...uleb(6), ...Buffer.from('memory'), 0x02, 0x00, 0x01]]));
-  const funcs = section(3, vec([[0x00]]));
-  const exports = section(7, vec([[...uleb(10), ...Buffer.from('xnor_layer'), 0x00, 0x00]]));
-  const codeSec = section(10, [...uleb(1), ...kernelBody(XNOR_SAMPLE_BLOCK)]);
-  return new Uint8Array([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, ...type, ...imports, ...funcs, ...exports, ...codeSec]);
+  return memoryModuleBytes([{ params: new Array(10).fill(I32), body: kernelBody(XNOR_SAMPLE_BLOCK), export: 'xnor_layer' }]);
 }

@@ -8,7 +8,7 @@
  * and a JavaScript one. `forward` runs a whole network over a batch in WebAssembly memory (inputs and weights
  * copied in once), or layer by layer in JavaScript.
  */
-import { WA, type WasmMemory } from '../engine/wasm-writer.js';
+import { instantiate, lazyModule, WA, type WasmMemory } from '../engine/wasm-writer.js';
 import { popcount32, rowWords } from './pack.js';
 import { xnorModuleBytes, XNOR_SAMPLE_BLOCK } from './wasm.js';
 
@@ -30,18 +30,20 @@ interface WasmKernel {
 }
 
 let wasmKernel: WasmKernel | null | undefined;
+const xnorModule = lazyModule(xnorModuleBytes);
 
 /** The SIMD kernel of this thread, or null when the engine lacks WebAssembly SIMD. */
 function loadWasm(): WasmKernel | null {
   if (wasmKernel !== undefined) return wasmKernel;
-  try {
-    const bytes = xnorModuleBytes();
-    if (!WA || !WA.validate(bytes)) throw new Error('no SIMD');
-    const memory = new WA.Memory({ initial: 16 });
-    const inst = new WA.Instance(new WA.Module(bytes), { env: { memory } });
-    wasmKernel = { memory, layer: inst.exports.xnor_layer as WasmKernel['layer'] };
-  } catch {
-    wasmKernel = null;
+  const mod = xnorModule();
+  wasmKernel = null;
+  if (mod) {
+    try {
+      const memory = new WA!.Memory({ initial: 16 });
+      wasmKernel = { memory, layer: instantiate(mod, memory).xnor_layer as WasmKernel['layer'] };
+    } catch {
+      // no memory or instance: the JavaScript kernel runs
+    }
   }
   return wasmKernel;
 }

@@ -1,7 +1,11 @@
 /**
- * A minimal WebAssembly binary writer: LEB128 numbers, sections, vectors and the instructions the kit's
- * hand-assembled kernels use (the XNOR-popcount layer, src/binary/wasm.ts; the fast trainer's float32 GEMM,
- * src/fast/simd.ts). The kit has no wasm toolchain; its modules are a few hundred bytes each.
+ * A minimal WebAssembly binary writer: LEB128 numbers, sections, vectors, the instructions the kit's
+ * hand-assembled kernels use, and the scaffolding they share: a function body under construction
+ * (`FunctionBody`), a module of functions over an imported `env.memory` (`memoryModuleBytes`), compile-once
+ * (`lazyModule`), instantiation over a memory (`instantiate`) and the operand check of their JavaScript
+ * wrappers (`checkView`). Its users: the XNOR-popcount layer (src/binary/wasm.ts, xnor.ts) and the fast
+ * trainer's SIMD kernels (src/fast/simd.ts GEMM and Adam, simd-bn.ts batch norm, simd-conv.ts convolution
+ * helpers). The kit has no wasm toolchain; its modules are a few hundred bytes to a few tens of kilobytes.
  */
 
 export function uleb(n: number): number[] {
@@ -31,10 +35,13 @@ export function sleb(n: number): number[] {
 export const section = (id: number, body: number[]) => [id, ...uleb(body.length), ...body];
 export const vec = (items: number[][]) => [...uleb(items.length), ...items.flat()];
 
+/** Value types. */
 export const I32 = 0x7f;
+export const F32 = 0x7d;
+export const F64 = 0x7c;
 export const V128 = 0x7b;
 
-/** Instruction helpers (only what the kernel uses). */
+/** Instruction helpers (only what the kernels use). */
 export const op = {
   block: [0x02, 0x40],
   loop: [0x03, 0x40],
@@ -68,11 +75,114 @@ export interface WasmMemory {
   buffer: ArrayBuffer;
   grow(pages: number): number;
 }
+/** A compiled module (WebAssembly.Module). */
+export type WasmModule = object;
 export interface WasmApi {
   validate(bytes: Uint8Array): boolean;
   Memory: new (d: { initial: number }) => WasmMemory;
-  Module: new (bytes: Uint8Array) => unknown;
-  Instance: new (m: unknown, imports: Record<string, Record<string, unknown>>) => { exports: Record<string, unknown> };
+  Module: new (bytes: Uint8Array) => WasmModule;
+  Instance: new (m: WasmModule, imports: Record<string, Record<string, unknown>>) => { exports: Record<string, unknown> };
 }
 export const WA = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
+
+/**
+ * A function body under construction: `local(type)` allocates the next local after the `nParams` parameters
+ * (locals are declared in allocation order, one entry per run of the same type), `e(...)` appends
+ * instructions (a bound function: `const { e } = f` works), and `finish()` returns the body (local
+ * declarations, the code and the final `end`) for `memoryModuleBytes`.
+ */
+export class FunctionBody {
+  private readonly runs: [count: number, type: number][] = [];
+  private next: number;
+  readonly code: number[] = [];
+  constructor(nParams: number) {
+    this.next = nParams;
+  }
+  local(type: number = I32): number {
+    const last = this.runs[this.runs.length - 1];
+    if (last && last[1] === type) last[0]++;
+    else this.runs.push([1, type]);
+    return this.next++;
+  }
+  readonly e = (...parts: number[][]): void => {
+    for (const p of parts) this.code.push(...p);
+  };
+  finish(): number[] {
+    return [...vec(this.runs.map(([n, t]) => [...uleb(n), t])), ...this.code, ...op.end];
+  }
+}
+
+/** A function of `memoryModuleBytes`: its parameter and result value types, its body, its export name if any. */
+export interface ModuleFunction {
+  params: number[];
+  results?: number[];
+  /** Local declarations, code and the final `end` (e.g. `FunctionBody.finish()`), without the size prefix. */
+  body: number[];
+  export?: string;
+}
+
+/** A name as the binary format stores it: its UTF-8 length, then the bytes. */
+function nameBytes(s: string): number[] {
+  const b = new TextEncoder().encode(s);
+  return [...uleb(b.length), ...b];
+}
+
+/**
+ * The bytes of a module that imports its memory as `env.memory` (at least one page) and holds `funcs`, function
+ * i at index i (calls between them use these indices): the type section has each distinct signature once, in
+ * order of first use; the functions with an `export` name are exported under it, in function order.
+ */
+export function memoryModuleBytes(funcs: ModuleFunction[]): Uint8Array {
+  const types: number[][] = [];
+  const typeIndex = funcs.map((f) => {
+    const t = [0x60, ...vec(f.params.map((p) => [p])), ...vec((f.results ?? []).map((r) => [r]))];
+    const i = types.findIndex((u) => u.length === t.length && u.every((b, k) => b === t[k]));
+    return i >= 0 ? i : types.push(t) - 1;
+  });
+  const type = section(1, vec(types));
+  const imports = section(2, vec([[...nameBytes('env'), ...nameBytes('memory'), 0x02, 0x00, 0x01]]));
+  const functions = section(3, vec(typeIndex.map((t) => uleb(t))));
+  const exported = funcs.flatMap((f, i) => (f.export === undefined ? [] : [[...nameBytes(f.export), 0x00, ...uleb(i)]]));
+  const exports = section(7, vec(exported));
+  const code = section(10, vec(funcs.map((f) => [...uleb(f.body.length), ...f.body])));
+  return new Uint8Array([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, ...type, ...imports, ...functions, ...exports, ...code]);
+}
+
+/**
+ * Compile once: the returned function builds and compiles the module on its first call and returns the same
+ * module after; null where the engine has no WebAssembly or cannot validate or compile the bytes (e.g. no
+ * SIMD), also remembered.
+ */
+export function lazyModule(build: () => Uint8Array): () => WasmModule | null {
+  let compiled: WasmModule | null | undefined;
+  return () => {
+    if (compiled === undefined) {
+      try {
+        const bytes = build();
+        compiled = WA && WA.validate(bytes) ? new WA.Module(bytes) : null;
+      } catch {
+        compiled = null;
+      }
+    }
+    return compiled;
+  };
+}
+
+/** The exports of an instance of `mod` (from `lazyModule`, so WebAssembly exists) over `memory` as `env.memory`. */
+export function instantiate(mod: WasmModule, memory: WasmMemory): Record<string, unknown> {
+  return new WA!.Instance(mod, { env: { memory } }).exports;
+}
+
+/**
+ * Throws unless `v` is a view of `buffer` (the kernel's memory) with at least `n` elements, naming the kernel
+ * (e.g. "simd gemm"), the operand and, beside the needed length, `shape` if given (e.g. "3 x 4, ld 5"):
+ * "simd conv: x holds 100 floats, needs 150".
+ */
+export function checkView(kernel: string, name: string, v: ArrayBufferView & { readonly length: number }, buffer: ArrayBufferLike, n: number, shape?: string): void {
+  if (v.buffer !== buffer) throw new Error(`${kernel}: ${name} is not a view of the kernel's memory`);
+  if (!(n <= v.length)) {
+    const unit = v instanceof Float32Array ? 'floats' : 'values';
+    throw new Error(`${kernel}: ${name} holds ${v.length} ${unit}, needs ${n}${shape === undefined ? '' : ` (${shape})`}`);
+  }
+}
 

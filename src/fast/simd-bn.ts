@@ -40,12 +40,10 @@
  * average 0.9-1.5). The largest shape's backward is bound by re-reading x and dy (6.5 MB each) from L3 per
  * tile and pass.
  */
-import { I32, op, section, uleb, vec, WA, type WasmMemory } from '../engine/wasm-writer.js';
+import { checkView, F64, FunctionBody, I32, instantiate, lazyModule, memoryModuleBytes, op, uleb, V128, type WasmMemory } from '../engine/wasm-writer.js';
 import { batchNormBackwardArrays, batchNormForwardArrays } from '../engine/wasm-batchnorm.js';
 
 const simd = op.simd;
-const V128 = 0x7b;
-const F64 = 0x7c;
 const v128Load = (offset: number) => simd(0x00, 0x04, ...uleb(offset));
 const v128Store = (offset: number) => simd(0x0b, 0x04, ...uleb(offset));
 const load64Zero = (offset: number) => simd(0x5d, 0x03, ...uleb(offset));
@@ -76,38 +74,6 @@ export type Elementwise = 'f64' | 'f32';
 const GROUPS = 4;
 const MODES: Elementwise[] = ['f64', 'f32'];
 
-interface Body {
-  local(type: number): number;
-  e(...parts: number[][]): void;
-  finish(): number[];
-}
-
-/** Locals are declared in order of allocation, one entry per run of the same type. */
-function body(nParams: number): Body {
-  const types: number[] = [];
-  const code: number[] = [];
-  return {
-    local(type) {
-      types.push(type);
-      return nParams + types.length - 1;
-    },
-    e(...parts) {
-      for (const p of parts) code.push(...p);
-    },
-    finish() {
-      const runs: number[][] = [];
-      for (let i = 0; i < types.length; ) {
-        let j = i;
-        while (j < types.length && types[j] === types[i]) j++;
-        runs.push([...uleb(j - i), types[i]]);
-        i = j;
-      }
-      const b = [...vec(runs), ...code, ...op.end];
-      return [...uleb(b.length), ...b];
-    },
-  };
-}
-
 /** A float32 pair at `ptr + offset` widened to f64x2. */
 const widen = (ptr: number, offset: number) => [op.get(ptr), load64Zero(offset), promote].flat();
 
@@ -128,7 +94,7 @@ function storeHalves(ptr: number, offset: number, lo: number[], hi: number[]): n
  * Row loop: `for (p = start; p != start + rows ld; p += ld) { body }`, with extra pointers advancing alongside.
  * `ptrs[0]` is p; the others are set by the caller before and step by ld too.
  */
-function rowLoop(b: Body, ptrs: number[], end: number, ld: number, inner: () => void): void {
+function rowLoop(b: FunctionBody, ptrs: number[], end: number, ld: number, inner: () => void): void {
   b.e(op.block, op.get(ptrs[0]), op.get(end), op.eq, op.brIf(0), op.loop);
   inner();
   for (const p of ptrs) b.e(op.get(p), op.get(ld), op.add, op.set(p));
@@ -141,7 +107,7 @@ function rowLoop(b: Body, ptrs: number[], end: number, ld: number, inner: () => 
  */
 function forwardBody(G: number, mode: Elementwise): number[] {
   const X = 0, Y = 1, ROWS = 2, LD = 3, GAM = 4, BET = 5, MEAN = 6, VAR = 7, MF = 8, EPS = 9;
-  const b = body(10);
+  const b = new FunctionBody(10);
   const p = b.local(I32), q = b.local(I32), end = b.local(I32);
   const halves = (n: number) => Array.from({ length: G }, () => Array.from({ length: n }, () => b.local(V128)));
   const s1 = halves(2), s2 = halves(2), a = halves(2), s = halves(2);
@@ -201,7 +167,7 @@ function forwardBody(G: number, mode: Elementwise): number[] {
  */
 function backwardBody(G: number, mode: Elementwise): number[] {
   const DY = 0, X = 1, DX = 2, ROWS = 3, LD = 4, GAM = 5, MEAN = 6, VAR = 7, DG = 8, DB = 9, HASDX = 10, MF = 11, EPS = 12;
-  const b = body(13);
+  const b = new FunctionBody(13);
   const p = b.local(I32), px = b.local(I32), q = b.local(I32), end = b.local(I32);
   const halves = (n: number) => Array.from({ length: G }, () => Array.from({ length: n }, () => b.local(V128)));
   const sdy = halves(2), sdyx = halves(2), mu = halves(2), A = halves(2), B = halves(2), D = halves(2);
@@ -263,33 +229,14 @@ interface Variant {
 }
 const VARIANTS: Variant[] = MODES.flatMap((mode) => Array.from({ length: GROUPS }, (_, i) => ({ G: i + 1, mode })));
 
-function moduleBytes(): Uint8Array {
-  const fwdType = [0x60, ...vec([...new Array(8).fill([I32]), [F64], [F64]]), 0x00];
-  const bwdType = [0x60, ...vec([...new Array(11).fill([I32]), [F64], [F64]]), 0x00];
-  const type = section(1, vec([fwdType, bwdType]));
-  const imports = section(2, vec([[...uleb(3), ...Buffer.from('env'), ...uleb(6), ...Buffer.from('memory'), 0x02, 0x00, 0x01]]));
-  const names = [...VARIANTS.map((v) => `fwd_${v.mode}_${v.G}`), ...VARIANTS.map((v) => `bwd_${v.mode}_${v.G}`)];
-  const funcs = section(3, vec([...VARIANTS.map(() => [0x00]), ...VARIANTS.map(() => [0x01])]));
-  const exports = section(7, vec(names.map((name, i) => [...uleb(name.length), ...Buffer.from(name), 0x00, ...uleb(i)])));
-  const bodies = [...VARIANTS.flatMap((v) => forwardBody(v.G, v.mode)), ...VARIANTS.flatMap((v) => backwardBody(v.G, v.mode))];
-  const code = section(10, [...uleb(names.length), ...bodies]);
-  return new Uint8Array([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, ...type, ...imports, ...funcs, ...exports, ...code]);
-}
-
-let compiled: unknown;
-
-/** The compiled module, or null where the engine has no wasm SIMD. */
-function bnModule(): unknown {
-  if (compiled === undefined) {
-    try {
-      const bytes = moduleBytes();
-      compiled = WA && WA.validate(bytes) ? new WA.Module(bytes) : null;
-    } catch {
-      compiled = null;
-    }
-  }
-  return compiled;
-}
+/** The module: fwd_<mode>_<G> for every variant, then bwd_<mode>_<G>, all exported. */
+const bnModule = lazyModule(() => {
+  const i32s = (n: number) => new Array(n).fill(I32);
+  return memoryModuleBytes([
+    ...VARIANTS.map((v) => ({ params: [...i32s(8), F64, F64], body: forwardBody(v.G, v.mode), export: `fwd_${v.mode}_${v.G}` })),
+    ...VARIANTS.map((v) => ({ params: [...i32s(11), F64, F64], body: backwardBody(v.G, v.mode), export: `bwd_${v.mode}_${v.G}` })),
+  ]);
+});
 
 export const WASM_BN_AVAILABLE = bnModule() !== null;
 
@@ -305,10 +252,7 @@ type TileFwd = (x: number, y: number, rows: number, ld: number, gamma: number, b
 type TileBwd = (dy: number, x: number, dx: number, rows: number, ld: number, gamma: number, mean: number, variance: number, dg: number, db: number, hasDx: number, M: number, eps: number) => void;
 
 /** Throws unless `v` is a view of `buf` with at least `n` floats. */
-function checkView(what: string, v: Float32Array, buf: ArrayBuffer, n: number): void {
-  if (v.buffer !== buf) throw new Error(`simd batchnorm: ${what} is not a view of the kernel's memory`);
-  if (v.length < n) throw new Error(`simd batchnorm: ${what} holds ${v.length} floats, needs ${n}`);
-}
+const check = (what: string, v: Float32Array, buf: ArrayBuffer, n: number) => checkView('simd batchnorm', what, v, buf, n);
 
 /**
  * The kernels over `memory` (null where the engine has no wasm SIMD). Every array argument must be a view of
@@ -320,7 +264,7 @@ export function createBatchNormKernels(memory: WasmMemory, opts: { elementwise?:
   const mod = bnModule();
   if (!mod) return null;
   const mode = opts.elementwise ?? 'f64';
-  const ex = new WA!.Instance(mod, { env: { memory } }).exports as Record<string, unknown>;
+  const ex = instantiate(mod, memory);
   const fwd = Array.from({ length: GROUPS + 1 }, (_, G) => ex[`fwd_${mode}_${G}`] as TileFwd);
   const bwd = Array.from({ length: GROUPS + 1 }, (_, G) => ex[`bwd_${mode}_${G}`] as TileBwd);
   const simdShape = (n: number, C: number) => C > 0 && C % 4 === 0 && n % C === 0;
@@ -328,9 +272,9 @@ export function createBatchNormKernels(memory: WasmMemory, opts: { elementwise?:
     forward(x, gamma, beta, eps, n, C, y, meanOut, varOut) {
       if (!simdShape(n, C)) return batchNormForwardArrays(x, gamma, beta, eps, n, C, y, meanOut, varOut);
       const buf = memory.buffer;
-      checkView('x', x, buf, n);
-      checkView('y', y, buf, n);
-      for (const [w, v] of [['gamma', gamma], ['beta', beta], ['mean', meanOut], ['variance', varOut]] as const) checkView(w, v, buf, C);
+      check('x', x, buf, n);
+      check('y', y, buf, n);
+      for (const [w, v] of [['gamma', gamma], ['beta', beta], ['mean', meanOut], ['variance', varOut]] as const) check(w, v, buf, C);
       const M = n / C;
       for (let c = 0; c < C; c += 4 * GROUPS) {
         const o = 4 * c;
@@ -340,10 +284,10 @@ export function createBatchNormKernels(memory: WasmMemory, opts: { elementwise?:
     backward(dy, x, gamma, mean, variance, eps, n, C, dx, dgamma, dbeta) {
       if (!simdShape(n, C)) return batchNormBackwardArrays(dy, x, gamma, mean, variance, eps, n, C, dx, dgamma, dbeta);
       const buf = memory.buffer;
-      checkView('dy', dy, buf, n);
-      checkView('x', x, buf, n);
-      if (dx) checkView('dx', dx, buf, n);
-      for (const [w, v] of [['gamma', gamma], ['mean', mean], ['variance', variance], ['dgamma', dgamma], ['dbeta', dbeta]] as const) checkView(w, v, buf, C);
+      check('dy', dy, buf, n);
+      check('x', x, buf, n);
+      if (dx) check('dx', dx, buf, n);
+      for (const [w, v] of [['gamma', gamma], ['mean', mean], ['variance', variance], ['dgamma', dgamma], ['dbeta', dbeta]] as const) check(w, v, buf, C);
       const M = n / C;
       const dxp = dx ? dx.byteOffset : 0;
       for (let c = 0; c < C; c += 4 * GROUPS) {

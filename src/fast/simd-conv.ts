@@ -34,10 +34,8 @@
  * (32x32x32, K 3 'same', a 59 MB col) 28-31 / 4.5-4.8 (memory-bound).
  */
 import type { ConvWindow } from './kernels.js';
-import { I32, op, section, sleb, uleb, vec, WA, type WasmMemory } from '../engine/wasm-writer.js';
+import { checkView, F32, FunctionBody, I32, instantiate, lazyModule, memoryModuleBytes, op, sleb, V128, type WasmMemory } from '../engine/wasm-writer.js';
 
-const V128 = 0x7b;
-const F32 = 0x7d;
 const simd = op.simd;
 const v128Load = simd(0x00, 0x00, 0x00);
 const v128Store = simd(0x0b, 0x00, 0x00);
@@ -69,41 +67,18 @@ const opElse = [0x05];
 const i32c = (v: number) => [0x41, ...sleb(v | 0)];
 const bytes32 = (xs: number[]) => xs.flatMap((x) => [x & 255, (x >>> 8) & 255, (x >>> 16) & 255, (x >>> 24) & 255]);
 
-/** A function body under construction: locals are declared in allocation order, runs of one type grouped. */
-class Fn {
-  private runs: [number, number][] = [];
-  private next: number;
-  readonly code: number[] = [];
-  constructor(nParams: number) {
-    this.next = nParams;
-  }
-  local(type: number = I32): number {
-    const last = this.runs[this.runs.length - 1];
-    if (last && last[1] === type) last[0]++;
-    else this.runs.push([1, type]);
-    return this.next++;
-  }
-  e(...parts: number[][]): void {
-    for (const p of parts) this.code.push(...p);
-  }
-  body(): number[] {
-    const b = [...vec(this.runs.map(([n, t]) => [...uleb(n), t])), ...this.code, ...op.end];
-    return [...uleb(b.length), ...b];
-  }
-}
-
 const g = op.get;
 const s = op.set;
 
 /** while (get(i) <u get(end)) { body } — body does not branch outwards. */
-function whileLtU(f: Fn, i: number, end: number, body: () => void): void {
+function whileLtU(f: FunctionBody, i: number, end: number, body: () => void): void {
   f.e(op.block, op.loop, g(i), g(end), op.geU, op.brIf(1));
   body();
   f.e(op.br(0), op.end, op.end);
 }
 
 /** Copies len bytes (a multiple of 4) from src to dst (locals; p: a scratch i32). */
-function emitCopy(f: Fn, src: number, dst: number, len: number, p: number): void {
+function emitCopy(f: FunctionBody, src: number, dst: number, len: number, p: number): void {
   f.e(g(len), i32c(16), op.geU, op.if_);
   {
     f.e(g(len), i32c(32), gtU, op.if_);
@@ -123,7 +98,7 @@ function emitCopy(f: Fn, src: number, dst: number, len: number, p: number): void
 }
 
 /** Zeroes len bytes (a multiple of 4) at dst; zero: a v128 local holding zeros. */
-function emitZero(f: Fn, dst: number, len: number, p: number, zero: number): void {
+function emitZero(f: FunctionBody, dst: number, len: number, p: number, zero: number): void {
   f.e(g(len), i32c(16), op.geU, op.if_);
   f.e(i32c(0), s(p), op.loop);
   f.e(g(dst), g(p), op.add, g(zero), v128Store);
@@ -137,7 +112,7 @@ function emitZero(f: Fn, dst: number, len: number, p: number, zero: number): voi
 
 /** Parameters shared by im2col and col2im after their two pointers (and s0 for im2col). */
 interface ConvLoops {
-  f: Fn;
+  f: FunctionBody;
   H: number;
   W: number;
   C: number;
@@ -241,7 +216,7 @@ interface Interior {
 /** im2col(x, col, s0, ns, H, W, C, KH, KW, stride, padTop, padLeft, OH, OW): pointers in bytes. */
 function im2colBody(): number[] {
   const X = 0, COL = 1, S0 = 2, NS = 3;
-  const f = new Fn(14);
+  const f = new FunctionBody(14);
   const L: ConvLoops = { f, H: 4, W: 5, C: 6, KH: 7, KW: 8, ST: 9, PT: 10, PL: 11, OH: 12, OW: 13 };
   const xb = f.local(), xEnd = f.local(), o = f.local(), imgB = f.local();
   const cs = f.local(), cd = f.local(), cl = f.local(), p = f.local();
@@ -282,13 +257,13 @@ function im2colBody(): number[] {
       f.e(op.end);
     },
   );
-  return f.body();
+  return f.finish();
 }
 
 /** col2im(col, dx, ns, H, W, C, KH, KW, stride, padTop, padLeft, OH, OW): dx zeroed over ns H W C, then the sums. */
 function col2imBody(): number[] {
   const COL = 0, DX = 1, NS = 2;
-  const f = new Fn(13);
+  const f = new FunctionBody(13);
   const L: ConvLoops = { f, H: 3, W: 4, C: 5, KH: 6, KW: 7, ST: 8, PT: 9, PL: 10, OH: 11, OW: 12 };
   const xb = f.local(), xEnd = f.local(), o = f.local(), n = f.local(), p = f.local(), d = f.local(), c = f.local(), len = f.local(), last = f.local();
   const zero = f.local(V128);
@@ -323,13 +298,13 @@ function col2imBody(): number[] {
       f.e(g(d), g(rowB), op.add, s(d), g(o), g(segB), op.add, tee(o), g(winEnd), op.ltU, op.brIf(0), op.end);
     },
   );
-  return f.body();
+  return f.finish();
 }
 
 /** relu(y, n) / relu_grad(y, dy, n): vectors, the last one overlapping (both are idempotent), scalar for n < 4. */
 function reluBody(grad: boolean): number[] {
   const Y = 0, DY = 1, N = grad ? 2 : 1;
-  const f = new Fn(grad ? 3 : 2);
+  const f = new FunctionBody(grad ? 3 : 2);
   const nb = f.local(), p = f.local(), at = f.local();
   const zero = f.local(V128);
   f.e(v128Const(new Array(16).fill(0)), s(zero));
@@ -353,7 +328,7 @@ function reluBody(grad: boolean): number[] {
     f.e(g(p), i32c(4), op.add, s(p));
   });
   f.e(op.end);
-  return f.body();
+  return f.finish();
 }
 
 /**
@@ -362,7 +337,7 @@ function reluBody(grad: boolean): number[] {
  */
 function maxPoolBody(withArg: boolean): number[] {
   const X = 0, Y = 1, ARG = 2, ROWS = 3, H = 4, W = 5, C = 6, OH = 7, OW = 8;
-  const f = new Fn(9);
+  const f = new FunctionBody(9);
   const b = f.local(), oh = f.local(), ow = f.local(), a = f.local(), cB = f.local(), rowB = f.local(), rowE = f.local();
   const o = f.local(), ao = f.local(), cb = f.local(), cLast = f.local(), cE = f.local(), pa = f.local(), i0 = f.local();
   const kS = f.local(), c = f.local();
@@ -427,13 +402,13 @@ function maxPoolBody(withArg: boolean): number[] {
   f.e(g(oh), i32c(1), op.add, tee(oh), g(OH), op.ltU, op.brIf(0), op.end);
   f.e(g(b), i32c(1), op.add, tee(b), g(ROWS), op.ltU, op.brIf(0), op.end);
   f.e(op.end);
-  return f.body();
+  return f.finish();
 }
 
 /** maxpool_grad(dy, argmax, dx, n, nIn): dx zeroed over nIn floats, then dx[argmax[i]] += dy[i] for argmax[i] in [0, nIn). */
 function maxPoolGradBody(): number[] {
   const DY = 0, ARG = 1, DX = 2, N = 3, NIN = 4;
-  const f = new Fn(5);
+  const f = new FunctionBody(5);
   const nb = f.local(), p = f.local(), i = f.local(), end = f.local(), kk = f.local(), addr = f.local();
   const zero = f.local(V128);
   f.e(v128Const(new Array(16).fill(0)), s(zero));
@@ -445,7 +420,7 @@ function maxPoolGradBody(): number[] {
     f.e(g(DX), g(kk), i32c(2), op.shl, op.add, tee(addr), g(addr), f32Load, g(DY), g(i), op.add, f32Load, f32Add, f32Store);
     f.e(op.end, g(i), i32c(4), op.add, s(i));
   });
-  return f.body();
+  return f.finish();
 }
 
 const FUNCS: { name: string; params: number; body: () => number[] }[] = [
@@ -458,30 +433,10 @@ const FUNCS: { name: string; params: number; body: () => number[] }[] = [
   { name: 'maxpool_grad', params: 5, body: maxPoolGradBody },
 ];
 
-function moduleBytes(): Uint8Array {
-  const counts = [...new Set(FUNCS.map((fn) => fn.params))];
-  const type = section(1, vec(counts.map((n) => [0x60, ...vec(new Array(n).fill([I32])), 0x00])));
-  const imports = section(2, vec([[...uleb(3), ...Buffer.from('env'), ...uleb(6), ...Buffer.from('memory'), 0x02, 0x00, 0x01]]));
-  const funcs = section(3, vec(FUNCS.map((fn) => uleb(counts.indexOf(fn.params)))));
-  const exports = section(7, vec(FUNCS.map((fn, i) => [...uleb(fn.name.length), ...Buffer.from(fn.name), 0x00, ...uleb(i)])));
-  const code = section(10, [...uleb(FUNCS.length), ...FUNCS.flatMap((fn) => fn.body())]);
-  return new Uint8Array([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, ...type, ...imports, ...funcs, ...exports, ...code]);
-}
-
-let compiled: unknown;
-
-/** The compiled module, or null where the engine has no wasm SIMD. */
-function convModule(): unknown {
-  if (compiled === undefined) {
-    try {
-      const b = moduleBytes();
-      compiled = WA && WA.validate(b) ? new WA.Module(b) : null;
-    } catch {
-      compiled = null;
-    }
-  }
-  return compiled;
-}
+/** The module: the functions of FUNCS (all parameters i32), each exported under its name. */
+const convModule = lazyModule(() =>
+  memoryModuleBytes(FUNCS.map((fn) => ({ params: new Array(fn.params).fill(I32), body: fn.body(), export: fn.name }))),
+);
 
 export const WASM_CONV_AVAILABLE = convModule() !== null;
 
@@ -508,7 +463,7 @@ export interface ConvKernels {
   reluGrad(y: Float32Array, dy: Float32Array, n: number): void;
   /**
    * y [rows, OH, OW, C] = 2x2 max pooling of x [rows, H, W, C], stride 2, no padding, 2 OH <= H, 2 OW <= W
-   * (net.ts's maxPool2x2); argmax (null: none) [rows OH OW C] gets each output's index into x, -1 for none.
+   * (kernels.ts's maxPool2x2); argmax (null: none) [rows OH OW C] gets each output's index into x, -1 for none.
    * argmax must be an Int32Array view of `memory`: e.g. `int32View(alloc(n))` on a Float32Array allocation.
    */
   maxPool2x2(x: Float32Array, g: ConvKernelGeometry, rows: number, y: Float32Array, argmax: Int32Array | null): void;
@@ -524,10 +479,7 @@ export function int32View(a: Float32Array): Int32Array {
 type View = Float32Array | Int32Array;
 
 /** Throws unless `v` is a view of `buf` with at least n elements. */
-function check(what: string, v: View, buf: ArrayBuffer, n: number): void {
-  if (v.buffer !== buf) throw new Error(`simd conv: ${what} is not a view of the kernel's memory`);
-  if (!(n <= v.length)) throw new Error(`simd conv: ${what} holds ${v.length} values, not ${n}`);
-}
+const check = (what: string, v: View, buf: ArrayBuffer, n: number) => checkView('simd conv', what, v, buf, n);
 
 /** Throws when the first na elements of a and nb of b share bytes. */
 function disjoint(what: string, a: View, na: number, b: View, nb: number): void {
@@ -541,7 +493,7 @@ function nonNegInt(what: string, v: number): void {
 function checkGeometry(gm: ConvKernelGeometry): void {
   for (const key of ['H', 'W', 'C', 'KH', 'KW', 'stride', 'padTop', 'padLeft', 'OH', 'OW', 'K'] as const) nonNegInt(key, gm[key]);
   if (gm.K !== gm.KH * gm.KW * gm.C) throw new Error(`simd conv: K = ${gm.K} is not KH KW C = ${gm.KH * gm.KW * gm.C}`);
-  // every window overlaps the image horizontally (net.ts's loops would write outside a segment otherwise)
+  // every window overlaps the image horizontally (kernels.ts's im2col and col2im would write outside a segment otherwise)
   if (gm.OW > 0 && (gm.padLeft >= gm.KW || (gm.OW - 1) * gm.stride - gm.padLeft >= gm.W)) {
     throw new Error(`simd conv: a window lies wholly left or right of the image (W ${gm.W}, KW ${gm.KW}, padLeft ${gm.padLeft}, OW ${gm.OW}, stride ${gm.stride})`);
   }
@@ -553,7 +505,7 @@ type I32Fn = (...a: number[]) => void;
 export function createConvKernels(memory: WasmMemory): ConvKernels | null {
   const mod = convModule();
   if (!mod) return null;
-  const ex = new WA!.Instance(mod, { env: { memory } }).exports as Record<string, I32Fn>;
+  const ex = instantiate(mod, memory) as Record<string, I32Fn>;
   return {
     memory,
     im2col(x, gm, s0, ns, col) {

@@ -22,7 +22,7 @@
  * 6x2, 8x1 and 5x2 blocks were not faster than 4x2 (most slower), nor A by f32.load + splat or by one v128.load
  * + shuffles than by v128.load32_splat; K chunks doubled the transposed product's speed at K = 51200.
  */
-import { I32, op, section, uleb, vec, WA, type WasmMemory } from '../engine/wasm-writer.js';
+import { checkView, F32, FunctionBody, I32, instantiate, lazyModule, memoryModuleBytes, op, uleb, V128, type WasmMemory } from '../engine/wasm-writer.js';
 
 const simd = op.simd;
 const v128Load = (offset: number) => simd(0x00, 0x02, ...uleb(offset));
@@ -37,8 +37,6 @@ const f32x4Add = simd(0xe4);
 const f32x4Sub = simd(0xe5);
 const f32x4Mul = simd(0xe6);
 const f32x4Div = simd(0xe7);
-const V128 = 0x7b;
-const F32 = 0x7d;
 const opElse = [0x05];
 const call = (f: number) => [0x10, ...uleb(f)];
 const select = [0x1b];
@@ -71,20 +69,17 @@ const P_A = 0, P_B = 1, P_C = 2, P_INIT = 3, P_ILD = 4, P_ZERO = 5, P_M = 6, P_K
 const BLOCK_PARAMS = 12;
 
 function blockBody({ tn, rb, cb, t }: BlockShape): number[] {
-  let next = BLOCK_PARAMS;
-  const local = () => next++;
+  const f = new FunctionBody(BLOCK_PARAMS);
+  const local = () => f.local(I32);
+  const vlocal = () => f.local(V128);
   const m = local(), nb = local(), nEnd = local(), kBytes = local(), pb = local(), paEnd = local();
   const aRow = local(), aStep = local(), cRow = local(), cStep = local(), iRow = local(), iStep = local(), cp = local(), ip = local();
   const pa = Array.from({ length: tn ? 1 : rb }, local); // A's pointers: one per row, or one (rows at +4 r) transposed
   const rowOff = Array.from({ length: tn ? 0 : rb }, local); // r lda (A [M, K])
-  const nI32 = next - BLOCK_PARAMS;
-  const firstV = next;
-  const acc = Array.from({ length: rb * cb }, local); // acc[r * cb + c]
-  const bv = Array.from({ length: cb }, local);
-  const s = local();
-  const locals = [[...uleb(nI32), I32], [...uleb(next - firstV), V128]];
-  const code: number[] = [];
-  const e = (...parts: number[][]) => parts.forEach((p) => code.push(...p));
+  const acc = Array.from({ length: rb * cb }, vlocal); // acc[r * cb + c]
+  const bv = Array.from({ length: cb }, vlocal);
+  const s = vlocal();
+  const { e } = f;
   e(op.get(P_N), op.i32(2), op.shl, op.set(nEnd));
   // bytes A's first pointer advances over the K steps (the k loop's end test: A's step is never 0)
   e(op.get(P_K), ...(tn ? [op.get(P_LDA), op.mul] : [op.i32(2), op.shl]), op.set(kBytes));
@@ -141,9 +136,7 @@ function blockBody({ tn, rb, cb, t }: BlockShape): number[] {
   e(op.get(cRow), op.get(cStep), op.add, op.set(cRow));
   e(op.get(iRow), op.get(iStep), op.add, op.set(iRow));
   e(op.get(m), op.i32(rb), op.add, op.set(m), op.br(0), op.end, op.end);
-  e(op.end);
-  const body = [...vec(locals), ...code];
-  return [...uleb(body.length), ...body];
+  return f.finish();
 }
 
 /**
@@ -177,14 +170,12 @@ function driverBody(tn: boolean): number[] {
   const a = 0, b = 1, c = 2, bias = 3;
   const [pm, pk, pn] = tn ? [3, 4, 5] : [4, 5, 6];
   const nParams = tn ? 6 : 10;
-  let next = nParams;
-  const local = () => next++;
+  const f = new FunctionBody(nParams);
+  const local = () => f.local(I32);
   const lda = local(), ldb = local(), ldc = local(), chunk = local(), kc = local(), kn = local(), ap = local(), bp = local();
   const init = local(), ild = local(), zero = local(), nMain = local(), rest = local(), mDone = local(), cnt = local();
   const aRow = local(), cRow = local(), iRow = local();
-  const locals = [[...uleb(next - nParams), I32]];
-  const code: number[] = [];
-  const e = (...parts: number[][]) => parts.forEach((p) => code.push(...p));
+  const { e } = f;
   e(tn ? op.get(pm) : op.get(7), op.i32(2), op.shl, op.set(lda));
   e(tn ? op.get(pn) : op.get(8), op.i32(2), op.shl, op.set(ldb));
   e(tn ? op.get(pn) : op.get(9), op.i32(2), op.shl, op.set(ldc));
@@ -223,9 +214,7 @@ function driverBody(tn: boolean): number[] {
     e(op.get(mDone), op.get(cnt), op.add, op.set(mDone), op.end);
   }
   e(op.get(kc), op.get(kn), op.add, op.tee(kc), op.get(pk), op.ltU, op.brIf(0), op.end);
-  e(op.end);
-  const body = [...vec(locals), ...code];
-  return [...uleb(body.length), ...body];
+  return f.finish();
 }
 
 /** Adam constants in the order of the `adam_*` parameters after the pointers and the count. */
@@ -240,15 +229,11 @@ export type AdamMode = 'plain' | 'l2' | 'decoupled';
 function adamBody(mode: AdamMode): number[] {
   const W = 0, G = 1, Mp = 2, Vp = 3, Nn = 4;
   const cst = (name: (typeof ADAM_CONSTS)[number]) => 5 + ADAM_CONSTS.indexOf(name);
-  let next = 5 + ADAM_CONSTS.length;
-  const local = () => next++;
-  const off = local(), end = local();
-  const firstV = next;
-  const splats = Object.fromEntries(ADAM_CONSTS.map((c) => [c, local()])) as Record<(typeof ADAM_CONSTS)[number], number>;
-  const wv = local(), gv = local(), mv = local(), vv = local();
-  const locals = [[...uleb(2), I32], [...uleb(next - firstV), V128]];
-  const code: number[] = [];
-  const e = (...parts: number[][]) => parts.forEach((p) => code.push(...p));
+  const f = new FunctionBody(5 + ADAM_CONSTS.length);
+  const off = f.local(I32), end = f.local(I32);
+  const splats = Object.fromEntries(ADAM_CONSTS.map((c) => [c, f.local(V128)])) as Record<(typeof ADAM_CONSTS)[number], number>;
+  const wv = f.local(V128), gv = f.local(V128), mv = f.local(V128), vv = f.local(V128);
+  const { e } = f;
   for (const c of ADAM_CONSTS) e(op.get(cst(c)), f32x4Splat, op.set(splats[c]));
   e(op.get(Nn), op.i32(3), op.add, op.i32(-4), op.and, op.i32(2), op.shl, op.set(end));
   e(op.i32(0), op.set(off), op.block, op.loop);
@@ -269,44 +254,21 @@ function adamBody(mode: AdamMode): number[] {
   e(op.get(splats.stepSize), op.get(mv), op.get(vv), f32x4Sqrt, op.get(splats.epsHat), f32x4Add, f32x4Div, f32x4Mul, f32x4Sub);
   e(v128Store(0));
   e(op.get(off), op.i32(16), op.add, op.set(off), op.br(0), op.end, op.end);
-  e(op.end);
-  const body = [...vec(locals), ...code];
-  return [...uleb(body.length), ...body];
+  return f.finish();
 }
 
 const ADAM_MODES: AdamMode[] = ['plain', 'l2', 'decoupled'];
 
-function moduleBytes(): Uint8Array {
-  const i32s = (n: number) => vec(new Array(n).fill([I32]));
-  const blockType = [0x60, ...i32s(BLOCK_PARAMS), 0x00];
-  const adamType = [0x60, ...vec([...new Array(5).fill([I32]), ...ADAM_CONSTS.map(() => [F32])]), 0x00];
-  const gemmType = [0x60, ...i32s(10), 0x00];
-  const gemmTNType = [0x60, ...i32s(6), 0x00];
-  const type = section(1, vec([blockType, adamType, gemmType, gemmTNType]));
-  const imports = section(2, vec([[...uleb(3), ...Buffer.from('env'), ...uleb(6), ...Buffer.from('memory'), 0x02, 0x00, 0x01]]));
-  // functions: the blocks (not exported), the two drivers, the Adam updates
-  const funcs = section(3, vec([...BLOCKS.map(() => [0x00]), [0x02], [0x03], ...ADAM_MODES.map(() => [0x01])]));
-  const names = ['gemm', 'gemm_tn', ...ADAM_MODES.map((m) => `adam_${m}`)];
-  const exports = section(7, vec(names.map((name, i) => [...uleb(name.length), ...Buffer.from(name), 0x00, ...uleb(BLOCKS.length + i)])));
-  const bodies = [...BLOCKS.flatMap(blockBody), ...driverBody(false), ...driverBody(true), ...ADAM_MODES.flatMap(adamBody)];
-  const code = section(10, [...uleb(BLOCKS.length + names.length), ...bodies]);
-  return new Uint8Array([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, ...type, ...imports, ...funcs, ...exports, ...code]);
-}
-
-let compiled: unknown;
-
-/** The compiled module, or null where the engine has no wasm SIMD. */
-function gemmModule(): unknown {
-  if (compiled === undefined) {
-    try {
-      const bytes = moduleBytes();
-      compiled = WA && WA.validate(bytes) ? new WA.Module(bytes) : null;
-    } catch {
-      compiled = null;
-    }
-  }
-  return compiled;
-}
+/** The module: the block functions (not exported), the two drivers, the Adam updates. */
+const gemmModule = lazyModule(() => {
+  const i32s = (n: number) => new Array(n).fill(I32);
+  return memoryModuleBytes([
+    ...BLOCKS.map((b) => ({ params: i32s(BLOCK_PARAMS), body: blockBody(b) })),
+    { params: i32s(10), body: driverBody(false), export: 'gemm' },
+    { params: i32s(6), body: driverBody(true), export: 'gemm_tn' },
+    ...ADAM_MODES.map((m) => ({ params: [...i32s(5), ...ADAM_CONSTS.map(() => F32)], body: adamBody(m), export: `adam_${m}` })),
+  ]);
+});
 
 export const WASM_GEMM_AVAILABLE = gemmModule() !== null;
 
@@ -335,16 +297,15 @@ export interface Gemm {
 }
 
 /** Throws unless `v` is a view of `buf` holding a rows x cols matrix with leading dimension ld. */
-function checkView(what: string, v: Float32Array, buf: ArrayBuffer, rows: number, cols: number, ld: number): void {
-  if (v.buffer !== buf) throw new Error(`simd gemm: ${what} is not a view of the kernel's memory`);
-  if (rows > 0 && cols > 0 && (rows - 1) * ld + cols > v.length) throw new Error(`simd gemm: ${what} holds ${v.length} floats, not ${rows} x ${cols} (ld ${ld})`);
+function checkMatrix(what: string, v: Float32Array, buf: ArrayBuffer, rows: number, cols: number, ld: number): void {
+  checkView('simd gemm', what, v, buf, rows > 0 && cols > 0 ? (rows - 1) * ld + cols : 0, `${rows} x ${cols}, ld ${ld}`);
 }
 
 /** An instance of the GEMM module over `memory`; null where wasm SIMD is missing. */
 export function createGemm(memory: WasmMemory): Gemm | null {
   const mod = gemmModule();
   if (!mod) return null;
-  const ex = new WA!.Instance(mod, { env: { memory } }).exports as Record<string, unknown>;
+  const ex = instantiate(mod, memory);
   const gemm = ex.gemm as GemmFn;
   const gemmTN = ex.gemm_tn as GemmTNFn;
   const adams = Object.fromEntries(ADAM_MODES.map((m) => [m, ex[`adam_${m}`] as (...a: number[]) => void]));
@@ -352,22 +313,22 @@ export function createGemm(memory: WasmMemory): Gemm | null {
     memory,
     adam(mode, w, g, m, v, c) {
       const buf = memory.buffer;
-      if (w.buffer !== buf || g.buffer !== buf || m.buffer !== buf || v.buffer !== buf) throw new Error('simd adam: an operand is not a view of the kernel\'s memory');
+      for (const [what, a] of [['w', w], ['g', g], ['m', m], ['v', v]] as const) checkView('simd adam', what, a, buf, w.length);
       adams[mode](w.byteOffset, g.byteOffset, m.byteOffset, v.byteOffset, w.length, ...ADAM_CONSTS.map((k) => c[k]));
     },
     gemm(a, b, c, bias, mm, kk, nn, lda, ldb, ldc) {
       const buf = memory.buffer;
-      checkView('A', a, buf, mm, kk, lda);
-      checkView('B', b, buf, kk, nn, ldb);
-      checkView('C', c, buf, mm, nn, ldc);
-      checkView('bias', bias, buf, 1, nn, nn);
+      checkMatrix('A', a, buf, mm, kk, lda);
+      checkMatrix('B', b, buf, kk, nn, ldb);
+      checkMatrix('C', c, buf, mm, nn, ldc);
+      checkMatrix('bias', bias, buf, 1, nn, nn);
       gemm(a.byteOffset, b.byteOffset, c.byteOffset, bias.byteOffset, mm, kk, nn, lda, ldb, ldc);
     },
     gemmTN(a, b, c, mm, kk, nn) {
       const buf = memory.buffer;
-      checkView('A', a, buf, kk, mm, mm);
-      checkView('B', b, buf, kk, nn, nn);
-      checkView('C', c, buf, mm, nn, nn);
+      checkMatrix('A', a, buf, kk, mm, mm);
+      checkMatrix('B', b, buf, kk, nn, nn);
+      checkMatrix('C', c, buf, mm, nn, nn);
       gemmTN(a.byteOffset, b.byteOffset, c.byteOffset, mm, kk, nn);
     },
   };
