@@ -191,10 +191,11 @@ interface Net {
 }
 
 /**
- * Products of at least this many multiply-adds go to the native GEMM when it is there (VGG's convolutions);
- * smaller ones stay on the wasm kernels, whose per-call cost is lower (measured: docs/fast-path.md).
+ * Products of at least this many multiply-adds go to the native GEMM when it is there (in the seeds' networks:
+ * VGG's, LeNet-5's convolutions and first dense layer at batch 50); smaller ones stay on the wasm kernels, whose
+ * per-call cost is lower. Measured on LeNet-5 at batch 50 (docs/fast-path.md): 2^20 beat 2^24 by 13% and 2^18 by 10%.
  */
-export const NATIVE_MIN_MACS = 1 << 24;
+export const NATIVE_MIN_MACS = 1 << 20;
 
 /** `auto`: wasm SIMD, plus the native GEMM for large products when built; `simd`: wasm only; `js`: no wasm (tests). */
 export type FastKernels = 'auto' | 'simd' | 'js';
