@@ -173,6 +173,8 @@ interface Net {
   exps: Float64Array;
   /** Scratch for column sums (bias gradients). */
   sums: Float64Array;
+  /** A sink for the values `load` reads ahead (so that the reads are kept). */
+  touched: number;
   /** A zero bias for products without one. */
   zeros: Float32Array;
   /** Ones, one per row of the largest product of a training step (bias gradients as products). */
@@ -349,6 +351,7 @@ function build(arch: Architecture, model: LayersModel, trainRows: number, capaci
     labels: new Int32Array(rows),
     exps: new Float64Array(sizes[sizes.length - 1]),
     sums: new Float64Array(Math.max(...sizes)),
+    touched: 0,
     zeros: alloc(Math.max(...sizes, ...layers.map((l) => (l.kind === 'conv' ? l.g.K : 0))) + 8),
     ones: alloc(Math.max(trainRows, ...layers.map((l) => (l.kind === 'conv' ? trainRows * l.g.OH * l.g.OW : 0)))).fill(1),
     gemm: null,
@@ -605,6 +608,17 @@ function load(net: Net, ds: Dataset, order: Int32Array | null, start: number, en
   const k = net.sizes[net.sizes.length - 1];
   const t = net.target;
   t.fill(0, 0, rows * k);
+  if (order) {
+    // Shuffled rows are scattered over the dataset: read the first and last value of each row (and its label)
+    // first, so that their cache misses overlap instead of coming one row after another in the copy below
+    // (measured on mlp-train: 41-50 -> 22-30 us a step).
+    let touched = 0;
+    for (let i = start; i < end; i++) {
+      const from = order[i] * d;
+      touched += src[from] + src[from + d - 1] + ds.y[order[i]];
+    }
+    net.touched = touched;
+  }
   for (let i = 0; i < rows; i++) {
     const r = order ? order[start + i] : start + i;
     for (let j = 0, from = r * d, to = i * d; j < d; j++) x[to + j] = src[from + j];
