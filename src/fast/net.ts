@@ -277,12 +277,14 @@ function build(arch: Architecture, model: LayersModel, trainRows: number, capaci
     return a;
   });
   const byVar = new Map<LayerVariable, Float32Array>(all.map((v, i) => [v, weights[i]]));
-  const grads = new Map<Float32Array, Float32Array>();
-  const gradOf = (a: Float32Array) => {
-    const g = alloc(a.length);
-    grads.set(a, g);
-    return g;
-  };
+  // Gradients and the optimiser's two slots of the trainable arrays, each kind allocated in one run in the order
+  // of the trainable arrays, so that one Adam call can update them all (`fusedSpans`).
+  const trainable = trainables.map((v) => byVar.get(v)!);
+  const gradList = trainable.map((t) => alloc(t.length));
+  const slotM = trainable.map((t) => alloc(t.length));
+  const slotV = trainable.map((t) => alloc(t.length));
+  const grads = new Map<Float32Array, Float32Array>(trainable.map((t, i) => [t, gradList[i]]));
+  const gradOf = (a: Float32Array) => grads.get(a) ?? alloc(a.length);
   const role = (i: number, name: string): Float32Array | null => {
     const v = (model.layers[i].weights as LayerVariable[]).find((w) => new RegExp(`/${name}(_\\d+)?$`).test(w.originalName));
     return v ? byVar.get(v)! : null;
@@ -339,10 +341,9 @@ function build(arch: Architecture, model: LayersModel, trainRows: number, capaci
         return { kind: 'flatten', n };
     }
   });
-  const trainable = trainables.map((v) => byVar.get(v)!);
   return {
-    layers, sizes, weights, trainable, grads: trainable.map((t) => grads.get(t)!),
-    slots: trainable.map((t) => [alloc(t.length), alloc(t.length)]),
+    layers, sizes, weights, trainable, grads: gradList,
+    slots: trainable.map((_, i) => [slotM[i], slotV[i]]),
     capacity: rows,
     trainRows,
     acts: sizes.map((sz) => alloc(rows * sz)),
@@ -361,6 +362,27 @@ function build(arch: Architecture, model: LayersModel, trainRows: number, capaci
     memory: null,
     nativeMinMacs: NATIVE_MIN_MACS,
   };
+}
+
+/**
+ * The trainable arrays, their gradients and slots as four spans of the memory when each kind lies in one run with
+ * the same layout (as `build` allocates them in wasm memory); null otherwise (plain arrays, frozen layers).
+ */
+function fusedSpans(net: Net): { weights: Float32Array; grads: Float32Array; m: Float32Array; v: Float32Array } | null {
+  const lists = [net.trainable, net.grads, net.slots.map((s) => s[0]), net.slots.map((s) => s[1])];
+  if (!net.memory || net.trainable.length === 0) return null;
+  const buffer = net.memory.buffer;
+  const start = lists.map((l) => l[0].byteOffset);
+  for (const l of lists) {
+    for (let i = 0; i < l.length; i++) {
+      if (l[i].buffer !== buffer || l[i].byteOffset - l[0].byteOffset !== net.trainable[i].byteOffset - start[0]) return null;
+      if (i > 0 && l[i].byteOffset !== l[i - 1].byteOffset + footprint(l[i - 1].length)) return null;
+    }
+  }
+  const last = net.trainable[net.trainable.length - 1];
+  const n = (last.byteOffset - start[0]) / 4 + Math.ceil(last.length / 4) * 4;
+  const [weights, grads, m, v] = start.map((b) => new Float32Array(buffer, b, n));
+  return { weights, grads, m, v };
 }
 
 /** Fails when a batch does not fit the buffers (the trainer sizes them for its batch and evaluation chunks). */
@@ -698,7 +720,7 @@ export function fastTrainee(
 ): Trainee & { writeBack(): void; kernels: KernelsUsed; /** The native GEMM's configuration and threads, when it runs. */ blas?: string } {
   const net = compile(arch, model, o.batchSize, o.kernels ?? 'auto', o.nativeMinMacs);
   const gemm = net.gemm;
-  const optimizer = createArrayOptimizer(o.optimizer, { slots: net.slots, adamKernel: gemm ? (...a) => gemm.adam(...a) : undefined });
+  const optimizer = createArrayOptimizer(o.optimizer, { slots: net.slots, adamKernel: gemm ? (...a) => gemm.adam(...a) : undefined, fused: fusedSpans(net) ?? undefined });
   const k = net.sizes[net.sizes.length - 1];
   const setAll = (values: (Float32Array | Int32Array)[]) => {
     if (values.length !== net.weights.length) throw new Error(`checkpoint has ${values.length} weight tensors, the model has ${net.weights.length}`);

@@ -165,6 +165,12 @@ export interface ArrayOptimizerOptions {
   slots?: Float32Array[][];
   /** Runs one Adam update in place, with the same float32 operations as the loop (src/fast/simd.ts). */
   adamKernel?: (mode: 'plain' | 'l2' | 'decoupled', w: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, c: Record<string, number>) => void;
+  /**
+   * With `adamKernel`: the weights, gradients and the two slots of every variable as four spans of memory, laid
+   * out alike (the i-th variable at the same offset in each, zeros between variables), so that one kernel call
+   * updates them all; the zeros stay zero under Adam (m = v = 0, step 0). Same bits as one call per variable.
+   */
+  fused?: { weights: Float32Array; grads: Float32Array; m: Float32Array; v: Float32Array };
 }
 
 export function createArrayOptimizer(cfg: OptimizerConfig, o: ArrayOptimizerOptions = {}): ArrayOptimizer {
@@ -191,6 +197,11 @@ export function createArrayOptimizer(cfg: OptimizerConfig, o: ArrayOptimizerOpti
       slots ??= newSlots(weights.map((w) => w.length));
       step++;
       const c = rule.consts(lr, step);
+      if (kernel && o.fused && !o.slots) throw new Error('optimizer: fused spans need the preallocated slots they cover');
+      if (kernel && o.fused) {
+        kernel(mode, o.fused.weights, o.fused.grads, o.fused.m, o.fused.v, c);
+        return;
+      }
       for (let i = 0; i < weights.length; i++) {
         // The loop reads w[j] before it writes out[j], so the update can be written in place.
         if (kernel) kernel(mode, weights[i], grads[i], slots[i][0], slots[i][1], c);
