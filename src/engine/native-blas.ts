@@ -62,7 +62,7 @@ export interface NativeBlas {
   /** Sets OpenBLAS's thread count for the whole process; returns the new count. */
   setThreads(n: number): number;
   /**
-   * Large products (>= 2^22 multiply-adds) are cut into this many blocks of C, each a single-threaded sgemm on
+   * Large products (>= 2^24 multiply-adds) are cut into this many blocks of C, each a single-threaded sgemm on
    * its own thread (native/blas.c): parallel, and the bits depend on the shape and `parts`, not on the cores. Default
    * 2, or TCK_BLAS_PARTS; 1 turns the cut off.
    */

@@ -420,14 +420,19 @@ function quantizeWeights(l: Dense | Conv, channels: number): void {
   if (l.bq && l.b) l.bq.forward(l.b, l.b.length, channels, l.bqv!);
 }
 
-/** The native GEMM when it is there and the product is large enough; otherwise null. */
-function native(net: Net, macs: number): NativeBlas | null {
-  return net.blas && macs >= net.nativeMinMacs ? net.blas : null;
+/**
+ * The native GEMM when it is there and the product C [m, n] (k terms) is large enough; otherwise null. Products
+ * with fewer than 16 rows or columns stay on the wasm kernels, which measured faster there (LeNet-5's first
+ * convolution, 6 channels: 315 against 348 us forward, 353 against 479 us for dW).
+ */
+function native(net: Net, m: number, k: number, n: number): NativeBlas | null {
+  if (!net.blas) return null;
+  return net.nativeMinMacs === 0 || (m * k * n >= net.nativeMinMacs && Math.min(m, n) >= 16) ? net.blas : null;
 }
 
 /** y [m, n] = x [m, k] w [k, n] + b (null: none). */
 function product(net: Net, x: Float32Array, w: Float32Array, b: Float32Array | null, y: Float32Array, m: number, k: number, n: number): void {
-  const blas = b ? null : native(net, m * k * n);
+  const blas = b ? null : native(net, m, k, n);
   if (blas) blas.sgemm(net.memory!.buffer, false, false, m, n, k, x.byteOffset, k, w.byteOffset, n, 0, y.byteOffset, n);
   else if (net.gemm) net.gemm.gemm(x, w, y, b ?? net.zeros, m, k, n, k, n, n);
   else matmulBias(x, w, b, y, m, k, n);
@@ -435,7 +440,7 @@ function product(net: Net, x: Float32Array, w: Float32Array, b: Float32Array | n
 
 /** dw [nIn, nOut] = x^T dy for x [rows, nIn], dy [rows, nOut]. */
 function productTN(net: Net, x: Float32Array, dy: Float32Array, dw: Float32Array, rows: number, nIn: number, nOut: number): void {
-  const blas = native(net, rows * nIn * nOut);
+  const blas = native(net, nIn, rows, nOut);
   if (blas) blas.sgemm(net.memory!.buffer, true, false, nIn, nOut, rows, x.byteOffset, nIn, dy.byteOffset, nOut, 0, dw.byteOffset, nOut);
   else if (net.gemm) net.gemm.gemmTN(x, dy, dw, nIn, rows, nOut);
   else matmulTN(x, dy, dw, rows, nIn, nOut);
@@ -443,7 +448,7 @@ function productTN(net: Net, x: Float32Array, dy: Float32Array, dw: Float32Array
 
 /** dx [rows, nIn] = dy [rows, nOut] w^T for w [nIn, nOut] (wT: scratch for w transposed). */
 function productNT(net: Net, dy: Float32Array, w: Float32Array, wT: Float32Array, dx: Float32Array, rows: number, nIn: number, nOut: number): void {
-  const blas = native(net, rows * nIn * nOut);
+  const blas = native(net, rows, nOut, nIn);
   if (blas) blas.sgemm(net.memory!.buffer, false, true, rows, nIn, nOut, dy.byteOffset, nOut, w.byteOffset, nOut, 0, dx.byteOffset, nIn);
   else if (net.gemm) {
     transpose(w, nIn, nOut, wT);
@@ -716,7 +721,7 @@ function evaluateNet(net: Net, ds: Dataset, head: Head): { loss: number; accurac
 export function fastTrainee(
   arch: Architecture,
   model: LayersModel,
-  o: { optimizer: OptimizerConfig; head: Head; batchSize: number; kernels?: FastKernels; /** Tests: send smaller products to the native GEMM. */ nativeMinMacs?: number },
+  o: { optimizer: OptimizerConfig; head: Head; batchSize: number; kernels?: FastKernels; /** Tests: the least multiply-adds of a native product; 0 sends every product there. */ nativeMinMacs?: number },
 ): Trainee & { writeBack(): void; kernels: KernelsUsed; /** The native GEMM's configuration and threads, when it runs. */ blas?: string } {
   const net = compile(arch, model, o.batchSize, o.kernels ?? 'auto', o.nativeMinMacs);
   const gemm = net.gemm;
