@@ -24,7 +24,7 @@ export { saveModel, loadModel } from './models/io.js';
 export { readModelWeights, writeModelWeights, inheritWeights, encodeWeights, decodeWeights, type ModelWeights, type Inheritance, type EncodedWeights } from './models/weights.js';
 export { ArchitectureSchema, LayerSpecSchema, GenomeFileSchema, architectureFileSchema, architectureOf } from './models/schema.js';
 
-// The fast path for small dense networks (src/fast/): the kit's own trainer behind the same Architecture.
+// The fast path (src/fast/): the kit's own trainer for the seeds' dense and convolutional networks behind the same Architecture.
 export { fastTrainee, fastPathSupport } from './fast/net.js';
 export { fit, fitTrainee, modelTrainee, TrainingError, type Trainee, type FitOptions, type FitResult, type EpochLog, type FitEvent, type FitState, type EarlyStoppingConfig } from './train/fit.js';
 export { evaluate, predictClasses, confusionMatrix, type Evaluation } from './train/evaluate.js';

@@ -78,7 +78,7 @@ export const JobSpecSchema = z
     /** The backend the job must run on (resolved: a job never says `auto`, so every executor computes the same bits). */
     backend: z.enum(['tensorflow', 'wasm', 'cpu']),
     /**
-     * The training path: `fast` (the kit's own trainer for small dense networks, src/fast/), `tfjs` (the
+     * The training path: `fast` (the kit's own trainer for the seeds' dense and convolutional networks, src/fast/), `tfjs` (the
      * reference path through tfjs ops), or `auto`: fast wherever it can train the job (`trainingPath` decides
      * from the spec alone, so the same spec always takes the same path), else tfjs. A job result says which ran.
      */

@@ -1,20 +1,23 @@
 /**
- * The fast path: the kit's own trainer for the seeds' small fully connected networks (seed 000's MLPs and
- * their NAS candidates, seed 004's dense heads). Same model description (`Architecture`), same initial weights
- * (taken from the tfjs model `buildModel` made), same loss, optimiser rules, shuffles and training loop
- * (`fitTrainee`), but forward and backward passes are loops over preallocated float32 arrays instead of a few
- * hundred tfjs kernel calls per step. For networks this small a step is bound by per-op overhead, not
- * arithmetic (../shared/notes/engine-performance.md), so this is where the speed comes from.
+ * The fast path: the kit's own trainer for the seeds' dense and convolutional networks (seed 000's MLPs, NAS
+ * candidates, LeNet-5 and VGG7; seed 004's QuantNet). Same model description (`Architecture`), same initial
+ * weights (taken from the tfjs model `buildModel` made), same loss, optimiser rules, shuffles and training loop
+ * (`fitTrainee`), but forward and backward passes run over preallocated float32 arrays in one WebAssembly memory
+ * with the kit's SIMD kernels (src/fast/simd*.ts; JavaScript loops in src/fast/kernels.ts where wasm SIMD is
+ * missing) and, for large products, the optional native GEMM (src/engine/native-blas.ts), instead of a few hundred
+ * tfjs kernel calls per step. Convolutions are im2col + one product (channels last, as tfjs).
  *
- * What it takes (`fastPathSupport` says why not otherwise): vector inputs (or `flatten` first), dense layers
- * (any activation but softmax, kernel / bias / input quantizers of the kinds in src/fast/quantizers.ts),
- * batchnorm, dropout, activation, quantize and hardtanh layers. Not: convolutions, pooling, residual blocks,
- * clustering, pruning masks, gradient quantization, training hooks (the tfjs path runs those).
+ * What it takes (`fastPathSupport` says why not otherwise): dense layers on vectors (the input, or after a
+ * flatten), conv2d and maxpool on images, batchnorm over the last axis, dropout, activation, quantize, hardtanh
+ * and flatten layers; any activation but softmax; kernel / bias / input quantizers of the kinds in
+ * src/fast/quantizers.ts. Not: average pooling, zero padding layers, residual blocks, clustering, pruning masks,
+ * gradient quantization, training hooks (the tfjs path runs those).
  *
- * Differences from the tfjs path, by design: sums accumulate in float64 and round to float32 once (tfjs
- * rounds every partial sum), so values agree within a tolerance, not bit for bit (tested per quantizer
- * family); dropout masks are drawn from the same `dropout:<epoch>` stream but in this trainer's own order.
- * Same spec on this path: identical bits.
+ * Differences from the tfjs path, by design: products sum in another order (SIMD lanes, OpenBLAS's blocking) and
+ * reductions of the batchnorm and quantizers in float64, so values agree within a tolerance, not bit for bit
+ * (tested per quantizer family); dropout masks are drawn from the same `dropout:<epoch>` stream but in this
+ * trainer's own order. Same spec on this path: identical bits (docs/fast-path.md says what the native GEMM's
+ * bits depend on).
  */
 import type { LayersModel, LayerVariable } from '@tensorflow/tfjs';
 import type { Rng } from '../engine/random.js';
