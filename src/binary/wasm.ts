@@ -18,22 +18,22 @@
  * JavaScript kernel (xnor.ts) gives the same bits (tested).
  */
 
-import { FunctionBody, I32, memoryModuleBytes, op, uleb, V128 } from '../engine/wasm-writer.js';
+import { FunctionBody, I32, memoryModuleBytes, op, V128, vop } from '../engine/wasm-writer.js';
 
 const v = {
-  load: (offset = 0) => op.simd(0x00, 0x04, ...uleb(offset)),
-  const0: op.simd(0x0c, ...new Array(16).fill(0)),
-  splat32: op.simd(0x11),
-  xor: op.simd(0x51),
-  popcnt8: op.simd(0x62),
-  add8: op.simd(0x6e),
-  add16: op.simd(0x8e),
-  add32: op.simd(0xae),
-  ext8to16u: op.simd(0x7d),
-  ext16to32u: op.simd(0x7f),
-  leU32: op.simd(0x3e),
-  bitmask32: op.simd(0xa4),
-  shuffle: (lanes: number[]) => op.simd(0x0d, ...lanes),
+  load: (offset = 0) => vop.load(0x04, offset),
+  const0: vop.zero,
+  splat32: vop.i32x4Splat,
+  xor: vop.xor,
+  popcnt8: vop.i8x16Popcnt,
+  add8: vop.i8x16Add,
+  add16: vop.i16x8Add,
+  add32: vop.i32x4Add,
+  ext8to16u: vop.i16x8ExtaddPairwiseI8x16U,
+  ext16to32u: vop.i32x4ExtaddPairwiseI16x8U,
+  leU32: vop.i32x4LeU,
+  bitmask32: vop.i32x4Bitmask,
+  shuffle: vop.shuffle,
 };
 
 /** i32x4 lanes as byte indices for i8x16.shuffle of (a, b): lane k of a is 4k..4k+3, of b 16+4k.. */

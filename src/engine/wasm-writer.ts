@@ -70,6 +70,53 @@ export const op = {
   simd: (code: number, ...imm: number[]) => [0xfd, ...uleb(code), ...imm],
 };
 
+/**
+ * The SIMD instructions the kernels use (prefix 0xfd), named once. Memory instructions take the alignment
+ * exponent (0: 1 byte ... 4: 16 bytes; a hint) and the offset in bytes.
+ */
+export const vop = {
+  load: (align: number, offset = 0) => op.simd(0x00, align, ...uleb(offset)),
+  load32Splat: (offset = 0) => op.simd(0x09, 0x02, ...uleb(offset)),
+  store: (align: number, offset = 0) => op.simd(0x0b, align, ...uleb(offset)),
+  const: (bytes: number[]) => op.simd(0x0c, ...bytes),
+  zero: op.simd(0x0c, ...new Array(16).fill(0)),
+  /** i8x16.shuffle of (a, b) by byte index (b's bytes are 16..31). */
+  shuffle: (lanes: number[]) => op.simd(0x0d, ...lanes),
+  i32x4Splat: op.simd(0x11),
+  f32x4Splat: op.simd(0x13),
+  f64x2Splat: op.simd(0x14),
+  i32x4LeU: op.simd(0x3e),
+  f32x4Gt: op.simd(0x44),
+  and: op.simd(0x4e),
+  xor: op.simd(0x51),
+  bitselect: op.simd(0x52),
+  store32Lane: (offset: number, lane: number) => op.simd(0x5a, 0x02, ...uleb(offset), lane),
+  store64Lane: (offset: number, lane: number) => op.simd(0x5b, 0x03, ...uleb(offset), lane),
+  load64Zero: (offset = 0) => op.simd(0x5d, 0x03, ...uleb(offset)),
+  f32x4DemoteF64x2Zero: op.simd(0x5e),
+  f64x2PromoteLowF32x4: op.simd(0x5f),
+  i8x16Popcnt: op.simd(0x62),
+  i8x16Add: op.simd(0x6e),
+  i16x8ExtaddPairwiseI8x16U: op.simd(0x7d),
+  i32x4ExtaddPairwiseI16x8U: op.simd(0x7f),
+  i16x8Add: op.simd(0x8e),
+  i32x4Bitmask: op.simd(0xa4),
+  i32x4Add: op.simd(0xae),
+  f32x4Sqrt: op.simd(0xe3),
+  f32x4Add: op.simd(0xe4),
+  f32x4Sub: op.simd(0xe5),
+  f32x4Mul: op.simd(0xe6),
+  f32x4Div: op.simd(0xe7),
+  f32x4Max: op.simd(0xe9),
+  f64x2Neg: op.simd(0xed),
+  f64x2Sqrt: op.simd(0xef),
+  f64x2Add: op.simd(0xf0),
+  f64x2Sub: op.simd(0xf1),
+  f64x2Mul: op.simd(0xf2),
+  f64x2Div: op.simd(0xf3),
+  f64x2Max: op.simd(0xf5),
+};
+
 /** The part of the WebAssembly API used here (the kit's TypeScript lib has no DOM typings). */
 export interface WasmMemory {
   buffer: ArrayBuffer;

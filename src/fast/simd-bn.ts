@@ -40,29 +40,15 @@
  * average 0.9-1.5). The largest shape's backward is bound by re-reading x and dy (6.5 MB each) from L3 per
  * tile and pass.
  */
-import { checkView, F64, FunctionBody, I32, instantiate, lazyModule, memoryModuleBytes, op, uleb, V128, type WasmMemory } from '../engine/wasm-writer.js';
+import { checkView, F64, FunctionBody, I32, instantiate, lazyModule, memoryModuleBytes, op, V128, vop, type WasmMemory } from '../engine/wasm-writer.js';
 import { batchNormBackwardArrays, batchNormForwardArrays } from '../engine/wasm-batchnorm.js';
 
-const simd = op.simd;
-const v128Load = (offset: number) => simd(0x00, 0x04, ...uleb(offset));
-const v128Store = (offset: number) => simd(0x0b, 0x04, ...uleb(offset));
-const load64Zero = (offset: number) => simd(0x5d, 0x03, ...uleb(offset));
-const store64Lane0 = (offset: number) => simd(0x5b, 0x03, ...uleb(offset), 0);
-const v128Zero = simd(0x0c, ...new Array(16).fill(0));
+const v128Load = (offset: number) => vop.load(0x04, offset);
+const v128Store = (offset: number) => vop.store(0x04, offset);
+const store64Lane0 = (offset: number) => vop.store64Lane(offset, 0);
 /** i8x16.shuffle taking the low 8 bytes of both operands: [a0, a1, b0, b1] as float32 lanes. */
-const lowHalves = simd(0x0d, 0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23);
-const f64x2Splat = simd(0x14);
-const demote = simd(0x5e); // f32x4.demote_f64x2_zero
-const promote = simd(0x5f); // f64x2.promote_low_f32x4
-const f32x4Add = simd(0xe4);
-const f32x4Mul = simd(0xe6);
-const f64x2Neg = simd(0xed);
-const f64x2Sqrt = simd(0xef);
-const f64x2Add = simd(0xf0);
-const f64x2Sub = simd(0xf1);
-const f64x2Mul = simd(0xf2);
-const f64x2Div = simd(0xf3);
-const f64x2Max = simd(0xf5);
+const lowHalves = vop.shuffle([0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23]);
+const { load64Zero, zero: v128Zero, f64x2Splat, f32x4DemoteF64x2Zero: demote, f64x2PromoteLowF32x4: promote, f32x4Add, f32x4Mul, f64x2Neg, f64x2Sqrt, f64x2Add, f64x2Sub, f64x2Mul, f64x2Div, f64x2Max } = vop;
 const f64Const = (v: number) => {
   const b = new Uint8Array(8);
   new DataView(b.buffer).setFloat64(0, v, true);
@@ -77,7 +63,7 @@ const MODES: Elementwise[] = ['f64', 'f32'];
 /** A float32 pair at `ptr + offset` widened to f64x2. */
 const widen = (ptr: number, offset: number) => [op.get(ptr), load64Zero(offset), promote].flat();
 
-const hiHalf = simd(0x0d, 8, 9, 10, 11, 12, 13, 14, 15, 8, 9, 10, 11, 12, 13, 14, 15);
+const hiHalf = vop.shuffle([8, 9, 10, 11, 12, 13, 14, 15, 8, 9, 10, 11, 12, 13, 14, 15]);
 /**
  * The 4 floats at ptr + offset as two f64x2 in locals lo, hi: one v128.load (into tmp), the high pair moved
  * down by a shuffle. (Two v128.load64_zero instead measured the same or slower.)

@@ -34,20 +34,11 @@
  * (32x32x32, K 3 'same', a 59 MB col) 28-31 / 4.5-4.8 (memory-bound).
  */
 import type { ConvWindow } from './kernels.js';
-import { checkView, F32, FunctionBody, I32, instantiate, lazyModule, memoryModuleBytes, op, sleb, V128, type WasmMemory } from '../engine/wasm-writer.js';
+import { checkView, F32, FunctionBody, I32, instantiate, lazyModule, memoryModuleBytes, op, sleb, V128, vop, type WasmMemory } from '../engine/wasm-writer.js';
 
-const simd = op.simd;
-const v128Load = simd(0x00, 0x00, 0x00);
-const v128Store = simd(0x0b, 0x00, 0x00);
-const v128Const = (bytes: number[]) => simd(0x0c, ...bytes);
-const i32x4Splat = simd(0x11);
-const f32x4Splat = simd(0x13);
-const vAnd = simd(0x4e);
-const bitselect = simd(0x52);
-const f32x4Gt = simd(0x44);
-const f32x4Max = simd(0xe9);
-const f32x4Add = simd(0xe4);
-const i32x4Add = simd(0xae);
+const v128Load = vop.load(0x00);
+const v128Store = vop.store(0x00);
+const { const: v128Const, i32x4Splat, f32x4Splat, and: vAnd, bitselect, f32x4Gt, f32x4Max, f32x4Add, i32x4Add } = vop;
 const f32Load = [0x2a, 0x02, 0x00];
 const f32Store = [0x38, 0x02, 0x00];
 const i32Load = [0x28, 0x02, 0x00];

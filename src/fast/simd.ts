@@ -22,21 +22,11 @@
  * 6x2, 8x1 and 5x2 blocks were not faster than 4x2 (most slower), nor A by f32.load + splat or by one v128.load
  * + shuffles than by v128.load32_splat; K chunks doubled the transposed product's speed at K = 51200.
  */
-import { checkView, F32, FunctionBody, I32, instantiate, lazyModule, memoryModuleBytes, op, uleb, V128, type WasmMemory } from '../engine/wasm-writer.js';
+import { checkView, F32, FunctionBody, I32, instantiate, lazyModule, memoryModuleBytes, op, uleb, V128, vop, type WasmMemory } from '../engine/wasm-writer.js';
 
-const simd = op.simd;
-const v128Load = (offset: number) => simd(0x00, 0x02, ...uleb(offset));
-const v128Store = (offset: number) => simd(0x0b, 0x02, ...uleb(offset));
-const v128Load32Splat = (offset: number) => simd(0x09, 0x02, ...uleb(offset));
-const v128Store32Lane = (offset: number, lane: number) => simd(0x5a, 0x02, ...uleb(offset), lane);
-const v128Store64Lane = (offset: number, lane: number) => simd(0x5b, 0x03, ...uleb(offset), lane);
-const v128Zero = simd(0x0c, ...new Array(16).fill(0));
-const f32x4Splat = simd(0x13);
-const f32x4Sqrt = simd(0xe3);
-const f32x4Add = simd(0xe4);
-const f32x4Sub = simd(0xe5);
-const f32x4Mul = simd(0xe6);
-const f32x4Div = simd(0xe7);
+const v128Load = (offset: number) => vop.load(0x02, offset);
+const v128Store = (offset: number) => vop.store(0x02, offset);
+const { load32Splat: v128Load32Splat, store32Lane: v128Store32Lane, store64Lane: v128Store64Lane, zero: v128Zero, f32x4Splat, f32x4Sqrt, f32x4Add, f32x4Sub, f32x4Mul, f32x4Div } = vop;
 const opElse = [0x05];
 const call = (f: number) => [0x10, ...uleb(f)];
 const select = [0x1b];
