@@ -14,8 +14,10 @@
  *   setThreads(n) -> number        openblas_set_num_threads(n); returns the new count
  *   config() -> string             openblas_get_config(), e.g. "OpenBLAS 0.3.21 DYNAMIC_ARCH NO_AFFINITY Haswell
  *                                  MAX_THREADS=64"
+ *   setParts(n) -> number          products of at least SPLIT_MIN_MACS multiply-adds are cut into n blocks of C,
+ *                                  computed on threads of their own (split_sgemm below); 1 turns the cut off
  *
- * The call is synchronous on the calling JS thread (OpenBLAS may use its own worker threads inside it), so the
+ * The call is synchronous on the calling JS thread (the parts' threads are joined before it returns), so the
  * ArrayBuffer cannot be detached or grown while it runs.
  */
 #define NAPI_VERSION 8

@@ -10,10 +10,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { rngStream, type Rng } from '../src/engine/random.js';
 import { WA } from '../src/engine/wasm-writer.js';
-import { createConvKernels, int32View, WASM_CONV_AVAILABLE, type ConvKernelGeometry } from '../src/fast/simd-conv.js';
+import { createConvKernels, int32View, WASM_CONV_AVAILABLE } from '../src/fast/simd-conv.js';
 import { WASM_GEMM_AVAILABLE } from '../src/fast/simd.js';
 // The references: the JavaScript loops the fast path runs where wasm SIMD is missing.
-import { col2im, im2col, maxPool2x2, maxPoolGrad } from '../src/fast/kernels.js';
+import { col2im, convWindow, im2col, maxPool2x2, maxPoolGrad, type ConvWindow } from '../src/fast/kernels.js';
 
 const SKIP = WASM_CONV_AVAILABLE ? false : 'this engine has no wasm SIMD: the JavaScript loops run instead';
 const SENTINEL = -12345.5;
@@ -43,19 +43,12 @@ const fill = (v: Float32Array, rng: Rng) => {
   return v;
 };
 
-/** tfjs's output size and padding before ('same' splits the total, the smaller half first). */
-function geometry(H: number, W: number, C: number, KH: number, KW: number, stride: number, padding: 'valid' | 'same'): ConvKernelGeometry {
-  const out = (n: number, k: number) => (padding === 'same' ? Math.ceil(n / stride) : Math.ceil((n - k + 1) / stride));
-  const OH = out(H, KH), OW = out(W, KW);
-  const pad = (n: number, o: number, k: number) => (padding === 'same' ? Math.floor(Math.max((o - 1) * stride + k - n, 0) / 2) : 0);
-  return { H, W, C, KH, KW, stride, padTop: pad(H, OH, KH), padLeft: pad(W, OW, KW), OH, OW, K: KH * KW * C };
-}
+const geometry = convWindow;
 
 test('the conv kernels module validates wherever the GEMM module does (no silent skip)', () => {
   assert.equal(WASM_CONV_AVAILABLE, WASM_GEMM_AVAILABLE);
 });
 
-// --- references: src/fast/net.ts's loops ---
 
 
 
@@ -81,11 +74,11 @@ function onlyWrites(memory: { buffer: ArrayBuffer }, limit: number, dst: Float32
   for (let i = 0; i < after.length; i++) if ((i < lo || i >= hi) && after[i] !== before[i]) assert.fail(`${what}: byte ${i} outside the destination [${lo}, ${hi}) written`);
 }
 
-const desc = (g: ConvKernelGeometry) => `H=${g.H} W=${g.W} C=${g.C} KH=${g.KH} KW=${g.KW} s=${g.stride} pad=${g.padTop},${g.padLeft} -> ${g.OH}x${g.OW}`;
+const desc = (g: ConvWindow) => `H=${g.H} W=${g.W} C=${g.C} KH=${g.KH} KW=${g.KW} s=${g.stride} pad=${g.padTop},${g.padLeft} -> ${g.OH}x${g.OW}`;
 
 /** Geometries: 'valid' and 'same', stride 1..3, C 1..5 and 8, odd and even sizes, square and non-square windows 1..5. */
-function geometries(): ConvKernelGeometry[] {
-  const out: ConvKernelGeometry[] = [];
+function geometries(): ConvWindow[] {
+  const out: ConvWindow[] = [];
   for (const C of [1, 2, 3, 4, 5, 8])
     for (const k of [1, 2, 3, 4, 5])
       for (const stride of [1, 2, 3])
@@ -101,7 +94,7 @@ function geometries(): ConvKernelGeometry[] {
   return out;
 }
 
-test('wasm im2col: the bits of net.ts\'s im2col on every geometry, nothing written outside col', { skip: SKIP }, () => {
+test('wasm im2col: the bits of kernels.ts\'s im2col on every geometry, nothing written outside col', { skip: SKIP }, () => {
   const { k, alloc, reset, memory, used } = arena(8);
   const rng = rngStream(1, 'conv-kernels');
   let n = 0;
@@ -122,7 +115,7 @@ test('wasm im2col: the bits of net.ts\'s im2col on every geometry, nothing writt
   assert.ok(n > 500, `${n} geometries`);
 });
 
-test('wasm col2im: the bits of net.ts\'s col2im (dx zeroed, sums in the same order), nothing written outside dx', { skip: SKIP }, () => {
+test('wasm col2im: the bits of kernels.ts\'s col2im (dx zeroed, sums in the same order), nothing written outside dx', { skip: SKIP }, () => {
   const { k, alloc, reset, memory, used } = arena(8);
   const rng = rngStream(2, 'conv-kernels');
   let n = 0;
@@ -210,7 +203,7 @@ function tiedValues(v: Float32Array, rng: Rng): Float32Array {
   return v;
 }
 
-test('wasm maxPool2x2: values and argmax of net.ts\'s maxPool2x2 (ties, -Infinity, NaN, all C, odd sizes)', { skip: SKIP }, () => {
+test('wasm maxPool2x2: values and argmax of kernels.ts\'s maxPool2x2 (ties, -Infinity, NaN, all C, odd sizes)', { skip: SKIP }, () => {
   const { k, alloc, reset, memory, used } = arena(16);
   const rng = rngStream(6, 'conv-kernels');
   for (const C of [1, 2, 3, 4, 5, 6, 7, 8, 9, 12, 16, 32])
@@ -267,7 +260,7 @@ test('wasm maxPoolGrad: dx zeroed, dx[argmax[i]] += dy[i] in order (duplicates, 
     maxPoolGrad(dy, arg, n, want, nIn);
     sameBits(dx, want, `maxPoolGrad n=${n} nIn=${nIn}`);
   }
-  // the forward's argmax, then the scatter: the JavaScript backward of net.ts
+  // the forward's argmax, then the scatter: the JavaScript backward of kernels.ts
   reset();
   const g = { H: 28, W: 28, C: 6, KH: 2, KW: 2, stride: 2, padTop: 0, padLeft: 0, OH: 14, OW: 14, K: 24 };
   const rows = 3, nx = rows * 28 * 28 * 6, ny = rows * 14 * 14 * 6;

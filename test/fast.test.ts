@@ -147,11 +147,9 @@ for (const [arch, kernels] of FAMILIES.flatMap((a): [Architecture, 'auto' | 'js'
     const m2 = buildModel(arch, { seed: 11 });
     assert.deepEqual(readWeights(m1), readWeights(m2));
     const ref = await run(() => modelTrainee(m1, opts), train, 1);
-    const fast = await run(() => {
-      const t = fastTrainee(arch, m2, { ...opts, batchSize: 32, ...(kernels === 'native' ? { kernels: 'auto', nativeMinMacs: 0 } : { kernels }) });
-      if (kernels === 'native') assert.equal(t.kernels, 'simd+openblas');
-      return t;
-    }, train, 1);
+    let trainee: ReturnType<typeof fastTrainee> | null = null;
+    const fast = await run(() => (trainee = fastTrainee(arch, m2, { ...opts, batchSize: 32, ...(kernels === 'native' ? { kernels: 'auto', nativeMinMacs: 0 } : { kernels }) })), train, 1);
+    if (kernels === 'native') assert.equal(trainee!.kernels, 'simd+openblas', 'the products ran on the native GEMM');
     assert.equal(ref.losses.length, 4);
     const dl = maxDiff(ref.losses, fast.losses);
     assert.ok(dl < 1e-4, `${arch.name}: losses differ by ${dl}: ${ref.losses.map((v) => v.toFixed(5))} vs ${fast.losses.map((v) => v.toFixed(5))}`);
@@ -164,7 +162,7 @@ for (const [arch, kernels] of FAMILIES.flatMap((a): [Architecture, 'auto' | 'js'
   });
 }
 
-test('the SIMD Adam kernel gives the bits of the JavaScript loop (every weight-decay mode)', async (t) => {
+test('the SIMD Adam kernel gives the bits of the JavaScript loop (every weight-decay mode), per array and fused over all arrays', async (t) => {
   const { createArrayOptimizer } = await import('../src/train/optimizers.js');
   const { createGemm, WASM_GEMM_AVAILABLE } = await import('../src/fast/simd.js');
   const { WA } = await import('../src/engine/wasm-writer.js');
@@ -188,63 +186,29 @@ test('the SIMD Adam kernel gives the bits of the JavaScript loop (every weight-d
     });
     const g2 = sizes.map((n) => alloc(n));
     const slots = sizes.map((n) => [alloc(n), alloc(n)]);
+    // The fused form: weights, gradients and each slot kind in one run each, laid out alike (as src/fast/net.ts
+    // allocates them), zeros in the padding between arrays; one kernel call updates them all.
+    const run = () => sizes.map((n) => alloc(n));
+    const [w3, g3, m3, v3] = [run(), run(), run(), run()];
+    w3.forEach((w, i) => w.set(w1[i]));
+    const span = (l: Float32Array[]) => new Float32Array(memory.buffer, l[0].byteOffset, (l[l.length - 1].byteOffset - l[0].byteOffset) / 4 + Math.ceil(l[l.length - 1].length / 4) * 4);
     const js = createArrayOptimizer(cfg);
     const simd = createArrayOptimizer(cfg, { slots, adamKernel: (...a) => gemm.adam(...a) });
+    const fused = createArrayOptimizer(cfg, { slots: sizes.map((_, i) => [m3[i], v3[i]]), adamKernel: (...a) => gemm.adam(...a), fused: { weights: span(w3), grads: span(g3), m: span(m3), v: span(v3) } });
     for (let step = 0; step < 5; step++) {
       const g1 = sizes.map((n) => Float32Array.from({ length: n }, () => rng.normal()));
       g1.forEach((g, i) => g2[i].set(g));
+      g1.forEach((g, i) => g3[i].set(g));
       js.apply(w1, g1, cfg.lr);
       simd.apply(w2, g2, cfg.lr);
+      fused.apply(w3, g3, cfg.lr);
     }
     w1.forEach((w, i) => assert.deepEqual(Array.from(w2[i]), Array.from(w), `${JSON.stringify(cfg)}: weights ${i}`));
+    w1.forEach((w, i) => assert.deepEqual(Array.from(w3[i]), Array.from(w), `${JSON.stringify(cfg)}: fused, weights ${i}`));
     assert.deepEqual(simd.getState(), js.getState());
-  }
-});
-
-test('the SIMD matrix product agrees with the JavaScript kernels on every block and tail shape', async (t) => {
-  const { createGemm, WASM_GEMM_AVAILABLE } = await import('../src/fast/simd.js');
-  const { matmulBias, matmulNT, matmulTN } = await import('../src/fast/kernels.js');
-  const { WA } = await import('../src/engine/wasm-writer.js');
-  if (!WASM_GEMM_AVAILABLE) return t.skip('this engine has no wasm SIMD: the JavaScript kernels run instead');
-  const memory = new WA!.Memory({ initial: 4 });
-  const gemm = createGemm(memory)!;
-  const rng = rngStream(9, 'gemm');
-  for (const [m, k, n] of [[32, 21, 32], [33, 16, 10], [5, 9, 13], [1, 1, 1], [7, 3, 8], [4, 30, 4]]) {
-    let off = 0;
-    const alloc = (len: number) => {
-      const v = new Float32Array(memory.buffer, off, len);
-      off += Math.ceil((4 * len) / 16) * 16;
-      return v.fill(0);
-    };
-    const fill = (v: Float32Array) => {
-      for (let i = 0; i < v.length; i++) v[i] = rng.normal();
-      return v;
-    };
-    const a = fill(alloc(m * k));
-    const b = fill(alloc(k * n));
-    const bias = fill(alloc(n));
-    const c = alloc(m * n);
-    assert.throws(() => gemm.gemm(new Float32Array(m * k), b, c, bias, m, k, n, k, n, n), /not a view of the kernel's memory/);
-    gemm.gemm(a, b, c, bias, m, k, n, k, n, n);
-    const ref = new Float32Array(m * n);
-    matmulBias(a, b, bias, ref, m, k, n);
-    assert.ok(maxDiff(c, ref) < 1e-5, `gemm ${m}x${k}x${n}: ${maxDiff(c, ref)}`);
-    // dW = a^T c and dx = c b^T, as the dense layer's backward pass forms them (with transposed operands)
-    const transposed = (x: Float32Array, rows: number, cols: number) => {
-      const t = alloc(rows * cols);
-      for (let r = 0; r < rows; r++) for (let q = 0; q < cols; q++) t[q * rows + r] = x[r * cols + q];
-      return t;
-    };
-    const dw = new Float32Array(k * n);
-    matmulTN(a, c, dw, m, k, n);
-    const dw2 = alloc(k * n);
-    gemm.gemm(transposed(a, m, k), c, dw2, alloc(n), k, m, n, m, n, n);
-    assert.ok(maxDiff(dw, dw2) < 1e-4, `x^T dy ${m}x${k}x${n}: ${maxDiff(dw, dw2)}`);
-    const dx = new Float32Array(m * k);
-    matmulNT(c, b, dx, m, k, n);
-    const dx2 = alloc(m * k);
-    gemm.gemm(c, transposed(b, k, n), dx2, alloc(k), m, n, k, n, k, k);
-    assert.ok(maxDiff(dx, dx2) < 1e-4, `dy w^T ${m}x${k}x${n}: ${maxDiff(dx, dx2)}`);
+    assert.deepEqual(fused.getState(), js.getState());
+    // the padding between the arrays stayed zero
+    for (const l of [w3, m3, v3]) for (let i = 0; i + 1 < l.length; i++) assert.ok(new Float32Array(memory.buffer, l[i].byteOffset + 4 * l[i].length, (l[i + 1].byteOffset - l[i].byteOffset) / 4 - l[i].length).every((x) => x === 0));
   }
 });
 

@@ -163,8 +163,10 @@ test('TCK_NATIVE=0 turns the native GEMM off', () => {
 test('a large product cut into parts on threads of their own: the same bits on every call, and the product of one call within rounding', { skip }, () => {
   const blas = nativeBlas()!;
   const before = blas.parts;
-  // Shapes of the fast trainer's products (im2col forward, dW, dx) above the 2^22 multiply-add cut, and odd ones.
-  const shapes: [number, number, number][] = [[12800, 64, 288], [288, 32, 12800], [1000, 77, 131], [77, 1000, 131], [17, 4001, 70]];
+  // Shapes of the fast trainer's products (im2col forward, dW) and odd ones, all above the 2^24 multiply-adds from
+  // which products are cut (SPLIT_MIN_MACS in native/blas.c); M < N cuts C's columns, M >= N its rows.
+  const shapes: [number, number, number][] = [[12800, 64, 288], [288, 32, 12800], [1000, 77, 300], [77, 1000, 300], [17, 4001, 300]];
+  let cutsDiffering = 0;
   const mem = new WA!.Memory({ initial: 1 + Math.ceil((3 * 4 * 12800 * 288 + 4096) / 65536) });
   try {
     for (const [M, N, K] of shapes) {
@@ -188,9 +190,13 @@ test('a large product cut into parts on threads of their own: the same bits on e
           assert.deepEqual(run(parts), cut, `${M}x${N}x${K} transA ${ta} transB ${tb}: ${parts} parts, two calls differ`);
           const worst = cut.reduce((m, v, i) => Math.max(m, Math.abs(v - one[i]) / (1 + Math.abs(one[i]))), 0);
           assert.ok(worst < 1e-5 * Math.sqrt(K), `${M}x${N}x${K} transA ${ta} transB ${tb}: ${parts} parts differ from one call by ${worst}`);
+          if (worst > 0) cutsDiffering++;
         }
       }
     }
+    // Some cut gave other bits than one call: the products were really cut (a cut that never ran would pass
+    // every check above).
+    assert.ok(cutsDiffering > 0, 'no cut product differs from one call: were the products cut at all?');
   } finally {
     blas.setParts(before);
   }

@@ -247,7 +247,7 @@ async function inferRounds(name: string, model: string, inputShape: number[], ba
   const arch = architectureByName(model);
   const m = buildModel(arch, { seed: 1 });
   const fast = fastPathSupport(arch) === null ? fastTrainee(arch, m, { optimizer: { name: 'adam', lr: 1e-3 }, head: arch.head, batchSize: batch }) : null;
-  const path = fast ? `fast (${fast.kernels})` : 'tfjs';
+
   let data: { batches: number; ds: ReturnType<typeof syntheticDataset>['train'] } | null = null;
   const once = async (batches: number) => {
     if (data?.batches !== batches) data = { batches, ds: syntheticDataset({ kind: 'noise', n: batches * batch, shape: inputShape, classes: 10, seed: batches }).train };
@@ -258,7 +258,7 @@ async function inferRounds(name: string, model: string, inputShape: number[], ba
   };
   try {
     const units = await sizeRoundUnits(once, minSeconds);
-    return roundBench(name, batch, units, async (batches) => ({ samples: batches * batch, seconds: await once(batches) }), { details: () => ({ path }), dispose: () => m.dispose() });
+    return roundBench(name, batch, units, async (batches) => ({ samples: batches * batch, seconds: await once(batches) }), { details: () => ({ path: fast ? `fast (${fast.kernels})` : 'tfjs' }), dispose: () => m.dispose() });
   } catch (e) {
     m.dispose();
     throw e;

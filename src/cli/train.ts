@@ -415,6 +415,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
       seed: config.seed,
       backend: engine.backend,
       trainingPath: result.path,
+      ...(result.pathReason ? { trainingPathReason: result.pathReason } : {}),
       seconds: trainSeconds,
       samplesPerSec: (trainSamples * result.epochs) / trainSeconds,
       trainLoss: m.trainLoss,

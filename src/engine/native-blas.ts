@@ -106,7 +106,7 @@ function load(): { blas: NativeBlas | null; reason: string } {
   const envThreads = Number(process.env.OPENBLAS_NUM_THREADS);
   addon.setThreads(Number.isInteger(envThreads) && envThreads >= 1 ? envThreads : 1);
   const envParts = Number(process.env.TCK_BLAS_PARTS);
-  let parts = typeof addon.setParts === 'function' ? addon.setParts(Number.isInteger(envParts) && envParts >= 1 && envParts <= 16 ? envParts : 2) : 1;
+  let parts = addon.setParts(Number.isInteger(envParts) && envParts >= 1 && envParts <= 16 ? envParts : 2);
   const config = String(addon.config());
   const blas: NativeBlas = {
     sgemm: addon.sgemm,

@@ -15,7 +15,7 @@ import { type Architecture, countParams } from '../models/arch.js';
 import { architectureByName } from '../models/zoo.js';
 import { buildModel } from '../models/build.js';
 import { readModelWeights, type ModelWeights } from '../models/weights.js';
-import { fitTrainee, modelTrainee, type EpochLog, type FitCheckpoint, type FitEvent } from '../train/fit.js';
+import { fitTrainee, modelTrainee, type EpochLog, type FitCheckpoint, type FitEvent, type Trainee } from '../train/fit.js';
 import { fastPathSupport, fastTrainee, type KernelsUsed } from '../fast/net.js';
 import { KitError } from '../util/errors.js';
 import { cvSplits } from '../train/cv.js';
@@ -58,6 +58,8 @@ export interface JobResult {
   genetic?: GeneticOutcome;
   /** The training path that ran (`trainingPath`): the kit's fast trainer, the tfjs reference path, or a genetic trainer (src/binary/). */
   path: 'fast' | 'tfjs' | 'genetic';
+  /** Why an `auto` job trained on tfjs (the first layer or option the fast path does not take). */
+  pathReason?: string;
   /** The only part that differs between runs of the same spec. */
   timing: { seconds: number; samplesPerSec: number; backend: string; /** The fast path's kernels: wasm SIMD (with OpenBLAS for large products where built), or JavaScript where the engine has no SIMD. */ kernels?: KernelsUsed; /** The native GEMM's configuration and thread count, when it ran (its bits depend on both). */ blas?: string };
 }
@@ -167,6 +169,7 @@ export async function runJob(input: JobSpecInput | JobSpec, ctx: JobContext = {}
   checkInput(built, rows.train);
   const first = buildModel(built, { seed: trainSeed });
   const { arch, model } = prepareModel(built, first, spec.init, trainSeed);
+  let trainee: Trainee | null = null;
   try {
     const t = spec.train;
     // Early stopping on val_loss needs a validation part; a CV split without one falls back to the training
@@ -176,7 +179,7 @@ export async function runJob(input: JobSpecInput | JobSpec, ctx: JobContext = {}
     const aug = spec.data.augment ? augmentation(rows.train, spec.data.augment, trainSeed, makeHooks(spec.hooks, model, t.epochs)) : null;
     const route = trainingPath(spec, arch);
     const fast = route.path === 'fast' ? fastTrainee(arch, model, { optimizer: t.optimizer, head: arch.head, batchSize: t.batchSize }) : null;
-    const trainee = fast ?? modelTrainee(model, { optimizer: t.optimizer, head: arch.head });
+    trainee = fast ?? modelTrainee(model, { optimizer: t.optimizer, head: arch.head });
     const fitted = await fitTrainee(trainee, aug ? aug.train : rows.train, {
       epochs: t.epochs,
       batchSize: t.batchSize,
@@ -193,7 +196,8 @@ export async function runJob(input: JobSpecInput | JobSpec, ctx: JobContext = {}
       batchEventEvery: ctx.batchEventEvery,
     });
     const want = new Set(spec.evaluate);
-    const ev = (ds: Dataset | undefined, name: 'validation' | 'heldout' | 'test') => (ds && want.has(name) ? trainee.evaluate(ds) : null);
+    const evaluator = trainee;
+    const ev = (ds: Dataset | undefined, name: 'validation' | 'heldout' | 'test') => (ds && want.has(name) ? evaluator.evaluate(ds) : null);
     if (fast && spec.output.weights) fast.writeBack();
     const val = ev(rows.validation, 'validation');
     const held = ev(rows.heldOut, 'heldout');
@@ -221,9 +225,11 @@ export async function runJob(input: JobSpecInput | JobSpec, ctx: JobContext = {}
       dataset: data.record,
       ...(spec.output.weights ? { weights: readModelWeights(model) } : {}),
       path: route.path,
+      ...(route.reason ? { pathReason: route.reason } : {}),
       timing: { seconds, samplesPerSec: seconds > 0 ? (rows.train.y.length * fitted.history.length) / seconds : 0, backend: spec.backend, ...(fast ? { kernels: fast.kernels, ...(fast.blas ? { blas: fast.blas } : {}) } : {}) },
     };
   } finally {
+    trainee?.dispose();
     model.dispose();
   }
 }

@@ -88,7 +88,7 @@ export async function runJobs(input: (JobSpec | JobSpecInput)[], o: RunJobsOptio
       worker: outcome.meta.worker,
       attempts: outcome.meta.attempts,
       seconds: outcome.meta.seconds,
-      ...(outcome.status === 'ok' ? { metrics: outcome.result.metrics, epochs: outcome.result.epochs, path: outcome.result.path } : { error: outcome.error.message, retryable: outcome.retryable }),
+      ...(outcome.status === 'ok' ? { metrics: outcome.result.metrics, epochs: outcome.result.epochs, path: outcome.result.path, ...(outcome.result.pathReason ? { pathReason: outcome.result.pathReason } : {}) } : { error: outcome.error.message, retryable: outcome.retryable }),
     });
     progress.done(`${j.label}: ${describeOutcome(outcome)} on ${outcome.meta.worker} in ${formatDuration(outcome.meta.seconds)}`);
     finish({ index: j.index, key: j.key, label: j.label, outcome, fromLedger: false });

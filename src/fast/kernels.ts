@@ -201,6 +201,20 @@ export interface ConvWindow {
   /** Values per im2col row: KH KW C. */
   K: number;
 }
+/**
+ * The window of a KH x KW convolution or pooling of stride `stride` on H x W x C images with tfjs's output size and
+ * padding: 'valid' ceil((n - k + 1) / stride); 'same' ceil(n / stride), the padding total split with the smaller
+ * half first.
+ */
+export function convWindow(H: number, W: number, C: number, KH: number, KW: number, stride: number, padding: 'valid' | 'same' | undefined): ConvWindow {
+  const same = padding === 'same';
+  const out = (n: number, k: number) => (same ? Math.ceil(n / stride) : Math.ceil((n - k + 1) / stride));
+  const OH = out(H, KH);
+  const OW = out(W, KW);
+  const before = (n: number, o: number, k: number) => (same ? Math.floor(Math.max((o - 1) * stride + k - n, 0) / 2) : 0);
+  return { H, W, C, KH, KW, stride, padTop: before(H, OH, KH), padLeft: before(W, OW, KW), OH, OW, K: KH * KW * C };
+}
+
 /** A convolution layer's: its window and output channels (CO; C for pooling). */
 export interface ConvGeometry extends ConvWindow {
   CO: number;
@@ -352,3 +366,42 @@ export function maxPoolGrad(dy: Float32Array, argmax: Int32Array, n: number, dx:
     if (k >= 0) dx[k] += dy[i];
   }
 }
+
+/**
+ * The convolution layers' elementwise and data-movement kernels: the JavaScript loops of this file
+ * (`jsConvKernels`), or their wasm SIMD forms (src/fast/simd-conv.ts `createConvKernels`), bit for bit the same.
+ * Windows must overlap the image horizontally (-KW < ow stride - padLeft < W for every ow), as for tfjs's
+ * 'valid' and 'same' padding.
+ */
+export interface ConvKernels {
+  /** Rows of im2col for samples s0 .. s0 + ns of x [samples, H, W, C] into col [ns OH OW, K] (kernels.ts's im2col). */
+  im2col(x: Float32Array, g: ConvWindow, s0: number, ns: number, col: Float32Array): void;
+  /** dx [ns, H, W, C] = zeros, plus every col [ns OH OW, K] value at the input position it came from (kernels.ts's col2im). */
+  col2im(col: Float32Array, g: ConvWindow, ns: number, dx: Float32Array): void;
+  /** y[i] = max(y[i], 0) for i < n (f32x4.max: -0 gives +0; NaN gives a NaN, wasm's canonical one). */
+  relu(y: Float32Array, n: number): void;
+  /** dy[i] = y[i] > 0 ? dy[i] : 0 for i < n. */
+  reluGrad(y: Float32Array, dy: Float32Array, n: number): void;
+  /**
+   * y [rows, OH, OW, C] = 2x2 max pooling of x [rows, H, W, C], stride 2, no padding, 2 OH <= H, 2 OW <= W
+   * (kernels.ts's maxPool2x2); argmax (null: none) [rows OH OW C] gets each output's index into x, -1 for none.
+   * For the wasm form, argmax must be an Int32Array view of its memory: e.g. `int32View(alloc(n))`.
+   */
+  maxPool2x2(x: Float32Array, g: ConvWindow, rows: number, y: Float32Array, argmax: Int32Array | null): void;
+  /** dx[0 .. nIn) = 0, then dx[argmax[i]] += dy[i] for i < n in order (indices outside [0, nIn) skipped: -1). */
+  maxPoolGrad(dy: Float32Array, argmax: Int32Array, n: number, dx: Float32Array, nIn: number): void;
+}
+
+/** The kernels as JavaScript loops (where the engine has no wasm SIMD). */
+export const jsConvKernels: ConvKernels = {
+  im2col,
+  col2im,
+  relu(y, n) {
+    for (let i = 0; i < n; i++) y[i] = Math.max(y[i], 0);
+  },
+  reluGrad(y, dy, n) {
+    for (let i = 0; i < n; i++) dy[i] = y[i] > 0 ? dy[i] : 0;
+  },
+  maxPool2x2,
+  maxPoolGrad,
+};

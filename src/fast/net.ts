@@ -24,16 +24,20 @@ import type { Rng } from '../engine/random.js';
 import { WA, type WasmMemory } from '../engine/wasm-writer.js';
 import { nativeBlas, type NativeBlas } from '../engine/native-blas.js';
 import { sampleSize, type Dataset } from '../data/types.js';
+import { KitError } from '../util/errors.js';
 import { type Architecture, type Head, type LayerSpec, describeLayers, layerName } from '../models/arch.js';
 import { BATCHNORM_DEFAULTS } from '../models/build.js';
 import { batchNormBackwardArrays, batchNormForwardArrays } from '../engine/wasm-batchnorm.js';
 import { createArrayOptimizer, type OptimizerConfig } from '../train/optimizers.js';
-import { type Trainee, writeWeights } from '../train/fit.js';
+import { checkWeightSizes, type Trainee, writeWeights } from '../train/fit.js';
 import { type ArrayQuantizer, fastQuantizer, fastQuantizerSupported } from './quantizers.js';
-import { biasGrad, col2im, im2col, isPool2x2, matmulBias, matmulNT, matmulTN, maxPool, maxPoolGrad, type ConvGeometry } from './kernels.js';
+import { biasGrad, convWindow, isPool2x2, jsConvKernels, matmulBias, matmulNT, matmulTN, maxPool, type ConvGeometry, type ConvKernels } from './kernels.js';
 import { createGemm, WASM_GEMM_AVAILABLE, type Gemm } from './simd.js';
 import { createBatchNormKernels, type BatchNormKernels } from './simd-bn.js';
-import { createConvKernels, int32View, type ConvKernels } from './simd-conv.js';
+import { createConvKernels, int32View } from './simd-conv.js';
+
+/** The batchnorm kernels as JavaScript (src/engine/wasm-batchnorm.ts), where the engine has no wasm SIMD. */
+const JS_BATCHNORM: BatchNormKernels = { forward: batchNormForwardArrays, backward: batchNormBackwardArrays };
 
 const f = Math.fround;
 
@@ -184,21 +188,24 @@ interface Net {
   ones: Float32Array;
   /** The SIMD products (null: the JavaScript kernels). */
   gemm: Gemm | null;
-  /** The SIMD batchnorm kernels (the bits of the JavaScript ones; null: those). */
-  bn: BatchNormKernels | null;
-  /** The SIMD im2col, col2im, relu and 2x2 max pooling (the bits of the JavaScript loops here; null: those). */
-  conv: ConvKernels | null;
+  /** The batchnorm kernels: wasm SIMD, or the JavaScript ones (the same bits). */
+  bn: BatchNormKernels;
+  /** im2col, col2im, ReLU and 2x2 max pooling: wasm SIMD, or the JavaScript loops (the same bits). */
+  conv: ConvKernels;
   /** The native products for large shapes (null: none; src/engine/native-blas.ts), over `memory`. */
   blas: NativeBlas | null;
   memory: WasmMemory | null;
   /** Products of at least this many multiply-adds go to `blas`. */
   nativeMinMacs: number;
+  /** Whether some product has gone to `blas` (what `kernels` reports). */
+  nativeRan: boolean;
 }
 
 /**
- * Products of at least this many multiply-adds go to the native GEMM when it is there (in the seeds' networks:
- * VGG's, LeNet-5's convolutions and first dense layer at batch 50); smaller ones stay on the wasm kernels, whose
- * per-call cost is lower. Measured on LeNet-5 at batch 50 (docs/fast-path.md): 2^20 beat 2^24 by 13% and 2^18 by 10%.
+ * Products of at least this many multiply-adds go to the native GEMM when it is there (with 16 or more rows and
+ * columns: in the seeds' networks VGG's convolutions, LeNet-5's second convolution and first dense layer at batch
+ * 50); smaller ones stay on the wasm kernels, whose per-call cost is lower. Measured on LeNet-5 at batch 50
+ * (docs/fast-path.md): 2^20 gave 12,800-13,600 samples/s against 11,200-12,200 for 2^24 and 10,700-13,500 for 2^18.
  */
 export const NATIVE_MIN_MACS = 1 << 20;
 
@@ -225,15 +232,18 @@ const footprint = (n: number) => Math.ceil((4 * n) / 16) * 16 + 16;
 function compile(arch: Architecture, model: LayersModel, trainRows: number, kernels: FastKernels, nativeMinMacs = NATIVE_MIN_MACS): Net {
   const simd = kernels !== 'js';
   const why = fastPathSupport(arch);
-  if (why) throw new Error(`fast path: ${why}`);
+  if (why) throw new KitError(`fast path: ${why}`, 'ConfigError');
   const perRow = [arch.input, ...describeLayers(arch).map((l) => l.outputShape)].reduce((a, sh) => a + sh.reduce((x, y) => x * y, 1), 0);
   const capacity = Math.max(trainRows, Math.min(EVAL_CHUNK, Math.floor(EVAL_FLOATS / perRow)));
   // Pass 1 counts the bytes, pass 2 allocates them in a memory of that size (growing a memory would detach
   // every view of it).
+  // Pass 1's arrays are views of one scratch buffer as large as the largest request.
   let bytes = 0;
+  let scratch = new Float32Array(0);
   build(arch, model, trainRows, capacity, (n) => {
     bytes += footprint(n);
-    return new Float32Array(n);
+    if (n > scratch.length) scratch = new Float32Array(n);
+    return scratch.subarray(0, n);
   });
   const memory = simd && WASM_GEMM_AVAILABLE && WA ? new WA.Memory({ initial: Math.ceil((bytes + 64) / 65536) }) : null;
   // Touch every page now, so that the operating system maps them here and not during the first training steps.
@@ -248,25 +258,23 @@ function compile(arch: Architecture, model: LayersModel, trainRows: number, kern
     : (n) => new Float32Array(n);
   const net = build(arch, model, trainRows, capacity, alloc);
   net.gemm = memory ? createGemm(memory) : null;
-  net.bn = memory ? createBatchNormKernels(memory) : null;
-  net.conv = memory ? createConvKernels(memory) : null;
+  net.bn = (memory && createBatchNormKernels(memory)) || JS_BATCHNORM;
+  net.conv = (memory && createConvKernels(memory)) || jsConvKernels;
   net.memory = memory;
-  // The native GEMM only where some product of a training step is large enough to go to it.
-  const macs = net.layers.map((l) => (l.kind === 'conv' ? trainRows * l.g.OH * l.g.OW * l.g.K * l.g.CO : l.kind === 'dense' ? trainRows * l.nIn * l.nOut : 0));
-  net.blas = net.gemm && kernels === 'auto' && Math.max(...macs) >= nativeMinMacs ? nativeBlas() : null;
+  // The native GEMM only where some product of a training step goes to it (forward, dW and dx of a layer with
+  // P rows, nIn inputs and nOut outputs).
+  const shapes = net.layers.flatMap((l) => (l.kind === 'conv' ? [[trainRows * l.g.OH * l.g.OW, l.g.K, l.g.CO]] : l.kind === 'dense' ? [[trainRows, l.nIn, l.nOut]] : []));
+  const someNative = shapes.some(([P, nIn, nOut]) => goesNative(P, nIn, nOut, nativeMinMacs) || goesNative(nIn, P, nOut, nativeMinMacs) || goesNative(P, nOut, nIn, nativeMinMacs));
+  net.blas = net.gemm && kernels === 'auto' && someNative ? nativeBlas() : null;
   net.nativeMinMacs = nativeMinMacs;
   return net;
 }
 
-/** Padding before the first row (column) as tfjs computes it: 'same' splits the total, the smaller half first. */
-function padBefore(inSize: number, outSize: number, k: number, stride: number, padding: string | undefined): number {
-  return padding === 'same' ? Math.floor(Math.max((outSize - 1) * stride + k - inSize, 0) / 2) : 0;
-}
-
-function geometry(inShape: number[], outShape: number[], k: number, stride: number, padding: string | undefined): ConvGeometry {
-  const [H, W, C] = inShape;
-  const [OH, OW, CO] = outShape;
-  return { H, W, C, KH: k, KW: k, stride, padTop: padBefore(H, OH, k, stride, padding), padLeft: padBefore(W, OW, k, stride, padding), OH, OW, CO, K: k * k * C };
+/** A conv2d's or maxpool's geometry from its input and output shapes (the output as describeLayers computes it). */
+function geometry(inShape: number[], outShape: number[], k: number, stride: number, padding: 'valid' | 'same' | undefined): ConvGeometry {
+  const w = convWindow(inShape[0], inShape[1], inShape[2], k, k, stride, padding);
+  if (w.OH !== outShape[0] || w.OW !== outShape[1]) throw new Error(`fast path: window ${k} stride ${stride} ${padding ?? 'valid'} on [${inShape}] gives ${w.OH}x${w.OW}, the model says [${outShape}]`);
+  return { ...w, CO: outShape[2] };
 }
 
 function build(arch: Architecture, model: LayersModel, trainRows: number, capacity: number, alloc: Alloc): Net {
@@ -359,11 +367,12 @@ function build(arch: Architecture, model: LayersModel, trainRows: number, capaci
     zeros: alloc(Math.max(...sizes, ...layers.map((l) => (l.kind === 'conv' ? l.g.K : 0))) + 8),
     ones: alloc(Math.max(trainRows, ...layers.map((l) => (l.kind === 'conv' ? trainRows * l.g.OH * l.g.OW : 0)))).fill(1),
     gemm: null,
-    bn: null,
-    conv: null,
+    bn: JS_BATCHNORM,
+    conv: jsConvKernels,
     blas: null,
     memory: null,
     nativeMinMacs: NATIVE_MIN_MACS,
+    nativeRan: false,
   };
 }
 
@@ -403,16 +412,14 @@ function transpose(x: Float32Array, rows: number, cols: number, out: Float32Arra
 }
 
 function applyAct(net: Net, act: Act, y: Float32Array, len: number): void {
-  if (act === 'relu' && net.conv) net.conv.relu(y, len);
-  else if (act === 'relu') for (let i = 0; i < len; i++) y[i] = Math.max(y[i], 0);
+  if (act === 'relu') net.conv.relu(y, len);
   else if (act === 'tanh') for (let i = 0; i < len; i++) y[i] = Math.tanh(y[i]);
   else if (act === 'sigmoid') for (let i = 0; i < len; i++) y[i] = 1 / (1 + Math.exp(-y[i]));
 }
 
 /** dy *= act'(.) from the activation's output y. */
 function actGrad(net: Net, act: Act, y: Float32Array, dy: Float32Array, len: number): void {
-  if (act === 'relu' && net.conv) net.conv.reluGrad(y, dy, len);
-  else if (act === 'relu') for (let i = 0; i < len; i++) dy[i] = y[i] > 0 ? dy[i] : 0;
+  if (act === 'relu') net.conv.reluGrad(y, dy, len);
   else if (act === 'tanh') for (let i = 0; i < len; i++) dy[i] = f(dy[i] * f(1 - f(y[i] * y[i])));
   else if (act === 'sigmoid') for (let i = 0; i < len; i++) dy[i] = f(dy[i] * f(y[i] * f(1 - y[i])));
 }
@@ -429,15 +436,24 @@ function quantizeWeights(l: Dense | Conv, channels: number): void {
  * convolution, 6 channels: 315 against 348 us forward, 353 against 479 us for dW).
  */
 function native(net: Net, m: number, k: number, n: number): NativeBlas | null {
-  if (!net.blas) return null;
-  return net.nativeMinMacs === 0 || (m * k * n >= net.nativeMinMacs && Math.min(m, n) >= 16) ? net.blas : null;
+  if (!net.blas || !goesNative(m, k, n, net.nativeMinMacs)) return null;
+  net.nativeRan = true;
+  return net.blas;
+}
+
+/** Whether a product C [m, n] of k terms goes to the native GEMM (nativeMinMacs 0: every product). */
+function goesNative(m: number, k: number, n: number, nativeMinMacs: number): boolean {
+  return nativeMinMacs === 0 || (m * k * n >= nativeMinMacs && Math.min(m, n) >= 16);
 }
 
 /** y [m, n] = x [m, k] w [k, n] + b (null: none). */
 function product(net: Net, x: Float32Array, w: Float32Array, b: Float32Array | null, y: Float32Array, m: number, k: number, n: number): void {
-  const blas = b ? null : native(net, m, k, n);
-  if (blas) blas.sgemm(net.memory!.buffer, false, false, m, n, k, x.byteOffset, k, w.byteOffset, n, 0, y.byteOffset, n);
-  else if (net.gemm) net.gemm.gemm(x, w, y, b ?? net.zeros, m, k, n, k, n, n);
+  const blas = native(net, m, k, n);
+  if (blas) {
+    // With a bias: y = the bias in every row (the SIMD product with no terms), then y += x w.
+    if (b) net.gemm!.gemm(x, w, y, b, m, 0, n, k, n, n);
+    blas.sgemm(net.memory!.buffer, false, false, m, n, k, x.byteOffset, k, w.byteOffset, n, b ? 1 : 0, y.byteOffset, n);
+  } else if (net.gemm) net.gemm.gemm(x, w, y, b ?? net.zeros, m, k, n, k, n, n);
   else matmulBias(x, w, b, y, m, k, n);
 }
 
@@ -488,14 +504,14 @@ function forward(net: Net, rows: number, training: boolean, dropout: Rng | null)
         const P = g.OH * g.OW;
         for (let s0 = 0; s0 < rows; s0 += l.colSamples) {
           const ns = Math.min(l.colSamples, rows - s0);
-          (net.conv ? net.conv.im2col : im2col)(xin, g, s0, ns, l.col);
+          net.conv.im2col(xin, g, s0, ns, l.col);
           product(net, l.col, l.wq, l.bqv, y.subarray(s0 * P * g.CO, (s0 + ns) * P * g.CO), ns * P, g.K, g.CO);
         }
         applyAct(net, l.act, y, len);
         break;
       }
       case 'maxpool':
-        if (net.conv && isPool2x2(l.g)) net.conv.maxPool2x2(x, l.g, rows, y, training ? l.argmax : null);
+        if (isPool2x2(l.g)) net.conv.maxPool2x2(x, l.g, rows, y, training ? l.argmax : null);
         else maxPool(x, l.g, rows, y, training ? l.argmax : null);
         break;
       case 'batchnorm': {
@@ -510,7 +526,7 @@ function forward(net: Net, rows: number, training: boolean, dropout: Rng | null)
           for (let i = 0; i < len; i += C) for (let j = 0; j < C; j++) y[i + j] = x[i + j] * a[j] + sh[j];
           break;
         }
-        (net.bn ? net.bn.forward : batchNormForwardArrays)(x, l.gamma, l.beta, l.epsilon, len, C, y, l.batchMean, l.batchVar);
+        net.bn.forward(x, l.gamma, l.beta, l.epsilon, len, C, y, l.batchMean, l.batchVar);
         // tfjs BatchNormalization's moving averages: m -= (m - batch statistic) (1 - momentum), biased variance.
         const mom = 1 - l.momentum;
         for (let j = 0; j < C; j++) {
@@ -533,11 +549,8 @@ function forward(net: Net, rows: number, training: boolean, dropout: Rng | null)
         break;
       }
       case 'act':
-        if (l.act === 'relu' && !net.conv) for (let i = 0; i < len; i++) y[i] = Math.max(x[i], 0);
-        else {
-          y.set(x.subarray(0, len));
-          applyAct(net, l.act!, y, len);
-        }
+        y.set(x.subarray(0, len));
+        applyAct(net, l.act!, y, len);
         break;
       case 'quantize':
         l.q!.forward(x, len, l.channels!, y);
@@ -587,16 +600,16 @@ function backward(net: Net, rows: number): void {
         if (needDx) {
           // dx = dy W^T; a convolution's goes to its col rows (no longer needed) and back to the image.
           productNT(net, dy, l.wq, l.wT, conv ? l.col : dx, P, nIn, nOut);
-          if (conv) (net.conv ? net.conv.col2im : col2im)(l.col, l.g, rows, dx);
+          if (conv) net.conv.col2im(l.col, l.g, rows, dx);
           if (l.iq) l.iq.backward(dx, x, rows * net.sizes[li], conv ? l.g.C : nIn, dx);
         }
         break;
       }
       case 'maxpool':
-        if (needDx) (net.conv ? net.conv.maxPoolGrad : maxPoolGrad)(dy, l.argmax, len, dx, rows * net.sizes[li]);
+        if (needDx) net.conv.maxPoolGrad(dy, l.argmax, len, dx, rows * net.sizes[li]);
         break;
       case 'batchnorm':
-        (net.bn ? net.bn.backward : batchNormBackwardArrays)(dy, x, l.gamma, l.batchMean, l.batchVar, l.epsilon, len, l.n, needDx ? dx : null, l.dgamma, l.dbeta);
+        net.bn.backward(dy, x, l.gamma, l.batchMean, l.batchVar, l.epsilon, len, l.n, needDx ? dx : null, l.dgamma, l.dbeta);
         break;
       case 'dropout':
         if (needDx) {
@@ -606,11 +619,8 @@ function backward(net: Net, rows: number): void {
         break;
       case 'act':
         if (!needDx) break;
-        if (l.act === 'relu' && !net.conv) for (let i = 0; i < len; i++) dx[i] = y[i] > 0 ? dy[i] : 0;
-        else {
-          actGrad(net, l.act!, y, dy, len);
-          dx.set(dy.subarray(0, len));
-        }
+        actGrad(net, l.act!, y, dy, len);
+        dx.set(dy.subarray(0, len));
         break;
       case 'quantize':
         if (needDx) l.q!.backward(dy, x, len, l.channels!, dx);
@@ -698,12 +708,11 @@ function lossAndGrad(head: Head, logits: Float32Array, t: Float32Array, labels: 
   return { loss: loss / rows, correct };
 }
 
-/** Inference-mode loss and accuracy on `ds` (batches of `batchSize`). */
+/** Inference-mode loss and accuracy on `ds`, in chunks of the network's capacity. */
 function evaluateNet(net: Net, ds: Dataset, head: Head): { loss: number; accuracy: number } {
   const batchSize = net.capacity;
   const n = ds.y.length;
   if (n === 0) throw new Error(`evaluate: dataset ${ds.id} is empty`);
-  ensure(net, Math.min(n, batchSize), false);
   const k = net.sizes[net.sizes.length - 1];
   let lossSum = 0;
   let correct = 0;
@@ -725,17 +734,14 @@ export function fastTrainee(
   arch: Architecture,
   model: LayersModel,
   o: { optimizer: OptimizerConfig; head: Head; batchSize: number; kernels?: FastKernels; /** Tests: the least multiply-adds of a native product; 0 sends every product there. */ nativeMinMacs?: number },
-): Trainee & { writeBack(): void; kernels: KernelsUsed; /** The native GEMM's configuration and threads, when it runs. */ blas?: string } {
+): Trainee & { writeBack(): void; /** The kernels that have run so far. */ readonly kernels: KernelsUsed; /** The native GEMM's configuration and threads, once it has run. */ readonly blas?: string } {
   const net = compile(arch, model, o.batchSize, o.kernels ?? 'auto', o.nativeMinMacs);
   const gemm = net.gemm;
   const optimizer = createArrayOptimizer(o.optimizer, { slots: net.slots, adamKernel: gemm ? (...a) => gemm.adam(...a) : undefined, fused: fusedSpans(net) ?? undefined });
   const k = net.sizes[net.sizes.length - 1];
   const setAll = (values: (Float32Array | Int32Array)[]) => {
-    if (values.length !== net.weights.length) throw new Error(`checkpoint has ${values.length} weight tensors, the model has ${net.weights.length}`);
-    values.forEach((v, i) => {
-      if (v.length !== net.weights[i].length) throw new Error(`checkpoint weight ${i} has ${v.length} values, the model needs ${net.weights[i].length}`);
-      net.weights[i].set(v);
-    });
+    checkWeightSizes(values, net.weights.map((w) => w.length));
+    values.forEach((v, i) => net.weights[i].set(v));
   };
   return {
     step(train, order, s, e, lr, dropout) {
@@ -754,8 +760,13 @@ export function fastTrainee(
     optimizerState: () => optimizer.getState(),
     setOptimizerState: (state) => optimizer.setState(state, net.trainable.map((t) => t.length)),
     dispose: () => undefined,
+    modelHooks: false,
     writeBack: () => writeWeights(model, net.weights),
-    kernels: net.blas ? 'simd+openblas' : net.gemm ? 'simd' : 'js',
-    ...(net.blas ? { blas: `${net.blas.config}; ${net.blas.threads} OpenBLAS thread(s), products cut in ${net.blas.parts}` } : {}),
+    get kernels(): KernelsUsed {
+      return net.nativeRan ? 'simd+openblas' : net.gemm ? 'simd' : 'js';
+    },
+    get blas() {
+      return net.nativeRan && net.blas ? `${net.blas.config}; ${net.blas.threads} OpenBLAS thread(s), products cut in ${net.blas.parts}` : undefined;
+    },
   };
 }

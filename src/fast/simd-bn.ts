@@ -19,13 +19,10 @@
  *   - The per-channel constants (mean, var, a, s; r, A, B, D) use f64x2 div, sqrt, mul, sub, max, which round
  *     as JavaScript's Number operations do; mean and var are rounded to float32 (f32x4.demote_f64x2_zero, as
  *     Math.fround) where JavaScript rounds them.
- *   - The per-element passes y = x a + s and dx = (A dy + B x) + D run in float64 too (`elementwise: 'f64'`,
- *     the default) and round once to float32 on the store, as a Float32Array store does. `elementwise: 'f32'`
- *     instead rounds a, s (A, B, D) to float32 once per channel and computes in f32x4 (mul, then add: wasm
- *     SIMD has no fused multiply-add): y within 2^-22 (|x a| + |s|) and dx within 2^-21 (|A dy| + |B x| + |D|)
- *     of the JavaScript values (tested; sums, mean, var, dgamma, dbeta are the same bits in both modes). It
- *     measured 15-30% faster per call (0.9 ms less for one forward and one backward on each of the three
- *     VGG7 shapes below, 3.3 against 4.1 ms), not worth giving up identical bits: kept for comparison only.
+ *   - The per-element passes y = x a + s and dx = (A dy + B x) + D run in float64 too and round once to
+ *     float32 on the store, as a Float32Array store does. (A float32 form of these passes, with a, s, A, B, D
+ *     rounded once per channel, measured 15-30% faster per call, 0.9 ms less for one forward and one backward
+ *     on each of the three VGG7 shapes below, and was not kept: it gives up the JavaScript bits.)
  *
  * Layout: the channels are cut into tiles of up to GROUPS x 4 = 16 channels; one call of a tile function runs
  * one tile over all M rows (stride C floats): the sums with the tile's accumulators in registers, the tile's
@@ -48,17 +45,15 @@ const v128Store = (offset: number) => vop.store(0x04, offset);
 const store64Lane0 = (offset: number) => vop.store64Lane(offset, 0);
 /** i8x16.shuffle taking the low 8 bytes of both operands: [a0, a1, b0, b1] as float32 lanes. */
 const lowHalves = vop.shuffle([0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23]);
-const { load64Zero, zero: v128Zero, f64x2Splat, f32x4DemoteF64x2Zero: demote, f64x2PromoteLowF32x4: promote, f32x4Add, f32x4Mul, f64x2Neg, f64x2Sqrt, f64x2Add, f64x2Sub, f64x2Mul, f64x2Div, f64x2Max } = vop;
+const { load64Zero, zero: v128Zero, f64x2Splat, f32x4DemoteF64x2Zero: demote, f64x2PromoteLowF32x4: promote, f64x2Neg, f64x2Sqrt, f64x2Add, f64x2Sub, f64x2Mul, f64x2Div, f64x2Max } = vop;
 const f64Const = (v: number) => {
   const b = new Uint8Array(8);
   new DataView(b.buffer).setFloat64(0, v, true);
   return [0x44, ...b];
 };
 
-export type Elementwise = 'f64' | 'f32';
 /** Largest tile, in groups of 4 channels (see the header); tiles of 1..GROUPS groups are assembled. */
 const GROUPS = 4;
-const MODES: Elementwise[] = ['f64', 'f32'];
 
 /** A float32 pair at `ptr + offset` widened to f64x2. */
 const widen = (ptr: number, offset: number) => [op.get(ptr), load64Zero(offset), promote].flat();
@@ -91,13 +86,12 @@ function rowLoop(b: FunctionBody, ptrs: number[], end: number, ld: number, inner
  * fwd(x, y, rows, ld, gamma, beta, mean, var, M, eps) over one tile of 4 G channels: pointers (bytes) at the
  * tile's first channel, ld the bytes between rows, M and eps float64.
  */
-function forwardBody(G: number, mode: Elementwise): number[] {
+function forwardBody(G: number): number[] {
   const X = 0, Y = 1, ROWS = 2, LD = 3, GAM = 4, BET = 5, MEAN = 6, VAR = 7, MF = 8, EPS = 9;
   const b = new FunctionBody(10);
   const p = b.local(I32), q = b.local(I32), end = b.local(I32);
   const halves = (n: number) => Array.from({ length: G }, () => Array.from({ length: n }, () => b.local(V128)));
   const s1 = halves(2), s2 = halves(2), a = halves(2), s = halves(2);
-  const af = halves(1), sf = halves(1);
   const t2 = [b.local(V128), b.local(V128)];
   const t = b.local(V128), m = b.local(V128), mv = b.local(V128), ev = b.local(V128), mean = b.local(V128), vr = b.local(V128), zero = b.local(V128);
   const { e } = b;
@@ -127,21 +121,13 @@ function forwardBody(G: number, mode: Elementwise): number[] {
       e(widen(GAM, o), op.get(vr), promote, op.get(ev), f64x2Add, f64x2Sqrt, f64x2Div, op.set(a[g][h]));
       e(widen(BET, o), op.get(mean), promote, op.get(a[g][h]), f64x2Mul, f64x2Sub, op.set(s[g][h]));
     }
-  if (mode === 'f32')
-    for (let g = 0; g < G; g++) {
-      e(op.get(a[g][0]), demote, op.get(a[g][1]), demote, lowHalves, op.set(af[g][0]));
-      e(op.get(s[g][0]), demote, op.get(s[g][1]), demote, lowHalves, op.set(sf[g][0]));
-    }
   // y = x a + s
   e(op.get(X), op.set(p), op.get(Y), op.set(q));
   rowLoop(b, [p, q], end, LD, () => {
     for (let g = 0; g < G; g++) {
-      if (mode === 'f32') e(op.get(q), op.get(p), v128Load(16 * g), op.get(af[g][0]), f32x4Mul, op.get(sf[g][0]), f32x4Add, v128Store(16 * g));
-      else {
-        e(loadHalves(p, 16 * g, t2[0], t2[1], t));
-        const y = (h: number) => [op.get(t2[h]), op.get(a[g][h]), f64x2Mul, op.get(s[g][h]), f64x2Add].flat();
-        e(storeHalves(q, 16 * g, y(0), y(1)));
-      }
+      e(loadHalves(p, 16 * g, t2[0], t2[1], t));
+      const y = (h: number) => [op.get(t2[h]), op.get(a[g][h]), f64x2Mul, op.get(s[g][h]), f64x2Add].flat();
+      e(storeHalves(q, 16 * g, y(0), y(1)));
     }
   });
   return b.finish();
@@ -151,13 +137,12 @@ function forwardBody(G: number, mode: Elementwise): number[] {
  * bwd(dy, x, dx, rows, ld, gamma, mean, var, dgamma, dbeta, hasDx, M, eps) over one tile of 4 G channels (as
  * fwd); dx is written only if hasDx != 0.
  */
-function backwardBody(G: number, mode: Elementwise): number[] {
+function backwardBody(G: number): number[] {
   const DY = 0, X = 1, DX = 2, ROWS = 3, LD = 4, GAM = 5, MEAN = 6, VAR = 7, DG = 8, DB = 9, HASDX = 10, MF = 11, EPS = 12;
   const b = new FunctionBody(13);
   const p = b.local(I32), px = b.local(I32), q = b.local(I32), end = b.local(I32);
   const halves = (n: number) => Array.from({ length: G }, () => Array.from({ length: n }, () => b.local(V128)));
   const sdy = halves(2), sdyx = halves(2), mu = halves(2), A = halves(2), B = halves(2), D = halves(2);
-  const Af = halves(1), Bf = halves(1), Df = halves(1);
   const d2 = [b.local(V128), b.local(V128)], x2 = [b.local(V128), b.local(V128)];
   const d = b.local(V128), r = b.local(V128), na = b.local(V128), mv = b.local(V128), ev = b.local(V128);
   const { e } = b;
@@ -187,40 +172,29 @@ function backwardBody(G: number, mode: Elementwise): number[] {
       e(op.get(na), op.get(r), f64x2Mul, op.get(r), f64x2Mul, op.get(sdyx[g][h]), f64x2Mul, op.get(mv), f64x2Div, op.set(B[g][h]));
       e(op.get(na), op.get(sdy[g][h]), f64x2Mul, op.get(mv), f64x2Div, op.get(B[g][h]), op.get(mu[g][h]), f64x2Mul, f64x2Sub, op.set(D[g][h]));
     }
-  if (mode === 'f32')
-    for (let g = 0; g < G; g++)
-      for (const [hi, lo] of [[Af, A], [Bf, B], [Df, D]]) e(op.get(lo[g][0]), demote, op.get(lo[g][1]), demote, lowHalves, op.set(hi[g][0]));
   // dx = (A dy + B x) + D
   e(op.get(HASDX), op.if_);
   e(op.get(DY), op.set(p), op.get(X), op.set(px), op.get(DX), op.set(q));
   rowLoop(b, [p, px, q], end, LD, () => {
     for (let g = 0; g < G; g++) {
-      if (mode === 'f32') {
-        e(op.get(q), op.get(Af[g][0]), op.get(p), v128Load(16 * g), f32x4Mul, op.get(Bf[g][0]), op.get(px), v128Load(16 * g), f32x4Mul, f32x4Add);
-        e(op.get(Df[g][0]), f32x4Add, v128Store(16 * g));
-      } else {
-        e(loadHalves(p, 16 * g, d2[0], d2[1], d), loadHalves(px, 16 * g, x2[0], x2[1], d));
-        const v = (h: number) => [op.get(A[g][h]), op.get(d2[h]), f64x2Mul, op.get(B[g][h]), op.get(x2[h]), f64x2Mul, f64x2Add, op.get(D[g][h]), f64x2Add].flat();
-        e(storeHalves(q, 16 * g, v(0), v(1)));
-      }
+      e(loadHalves(p, 16 * g, d2[0], d2[1], d), loadHalves(px, 16 * g, x2[0], x2[1], d));
+      const v = (h: number) => [op.get(A[g][h]), op.get(d2[h]), f64x2Mul, op.get(B[g][h]), op.get(x2[h]), f64x2Mul, f64x2Add, op.get(D[g][h]), f64x2Add].flat();
+      e(storeHalves(q, 16 * g, v(0), v(1)));
     }
   });
   e(op.end);
   return b.finish();
 }
 
-interface Variant {
-  G: number;
-  mode: Elementwise;
-}
-const VARIANTS: Variant[] = MODES.flatMap((mode) => Array.from({ length: GROUPS }, (_, i) => ({ G: i + 1, mode })));
+/** Tile widths in groups of 4 channels: 1 .. GROUPS. */
+const TILES = Array.from({ length: GROUPS }, (_, i) => i + 1);
 
-/** The module: fwd_<mode>_<G> for every variant, then bwd_<mode>_<G>, all exported. */
+/** The module: fwd_<G> for every tile width, then bwd_<G>, all exported. */
 const bnModule = lazyModule(() => {
   const i32s = (n: number) => new Array(n).fill(I32);
   return memoryModuleBytes([
-    ...VARIANTS.map((v) => ({ params: [...i32s(8), F64, F64], body: forwardBody(v.G, v.mode), export: `fwd_${v.mode}_${v.G}` })),
-    ...VARIANTS.map((v) => ({ params: [...i32s(11), F64, F64], body: backwardBody(v.G, v.mode), export: `bwd_${v.mode}_${v.G}` })),
+    ...TILES.map((G) => ({ params: [...i32s(8), F64, F64], body: forwardBody(G), export: `fwd_${G}` })),
+    ...TILES.map((G) => ({ params: [...i32s(11), F64, F64], body: backwardBody(G), export: `bwd_${G}` })),
   ]);
 });
 
@@ -243,16 +217,14 @@ const check = (what: string, v: Float32Array, buf: ArrayBuffer, n: number) => ch
 /**
  * The kernels over `memory` (null where the engine has no wasm SIMD). Every array argument must be a view of
  * `memory` (checked; x, y, dy, dx with at least n floats, the per-channel ones with at least C). Tiles read and
- * write only inside [0, n) and [0, C). `elementwise` picks the per-element arithmetic (see the header); 'f64'
- * gives the JavaScript functions' bits.
+ * write only inside [0, n) and [0, C). They give the JavaScript functions' bits.
  */
-export function createBatchNormKernels(memory: WasmMemory, opts: { elementwise?: Elementwise } = {}): BatchNormKernels | null {
+export function createBatchNormKernels(memory: WasmMemory): BatchNormKernels | null {
   const mod = bnModule();
   if (!mod) return null;
-  const mode = opts.elementwise ?? 'f64';
   const ex = instantiate(mod, memory);
-  const fwd = Array.from({ length: GROUPS + 1 }, (_, G) => ex[`fwd_${mode}_${G}`] as TileFwd);
-  const bwd = Array.from({ length: GROUPS + 1 }, (_, G) => ex[`bwd_${mode}_${G}`] as TileBwd);
+  const fwd = Array.from({ length: GROUPS + 1 }, (_, G) => ex[`fwd_${G}`] as TileFwd);
+  const bwd = Array.from({ length: GROUPS + 1 }, (_, G) => ex[`bwd_${G}`] as TileBwd);
   const simdShape = (n: number, C: number) => C > 0 && C % 4 === 0 && n % C === 0;
   return {
     forward(x, gamma, beta, eps, n, C, y, meanOut, varOut) {

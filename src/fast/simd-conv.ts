@@ -33,29 +33,13 @@
  * 1.1 / 0.09 (scalar wasm: 0.73-0.79), 50x10x10x16 0.3 / 0.02; its backward 0.16 / 0.07; VGG conv2 im2col
  * (32x32x32, K 3 'same', a 59 MB col) 28-31 / 4.5-4.8 (memory-bound).
  */
-import type { ConvWindow } from './kernels.js';
-import { checkView, F32, FunctionBody, I32, instantiate, lazyModule, memoryModuleBytes, op, sleb, V128, vop, type WasmMemory } from '../engine/wasm-writer.js';
+import { isPool2x2, type ConvKernels, type ConvWindow } from './kernels.js';
+import { checkView, F32, FunctionBody, I32, instantiate, lazyModule, memoryModuleBytes, op, V128, vop, type WasmMemory } from '../engine/wasm-writer.js';
 
 const v128Load = vop.load(0x00);
 const v128Store = vop.store(0x00);
 const { const: v128Const, i32x4Splat, f32x4Splat, and: vAnd, bitselect, f32x4Gt, f32x4Max, f32x4Add, i32x4Add } = vop;
-const f32Load = [0x2a, 0x02, 0x00];
-const f32Store = [0x38, 0x02, 0x00];
-const i32Load = [0x28, 0x02, 0x00];
-const i32Store = [0x36, 0x02, 0x00];
-const f32Const = (v: number) => [0x43, ...new Uint8Array(new Float32Array([v]).buffer)];
-const f32Gt = [0x5e];
-const f32Add = [0x92];
-const f32Max = [0x97];
-const select = [0x1b];
-const ltS = [0x48];
-const geS = [0x4e];
-const leS = [0x4c];
-const gtS = [0x4a];
-const gtU = [0x4b];
-const leU = [0x4d];
-const opElse = [0x05];
-const i32c = (v: number) => [0x41, ...sleb(v | 0)];
+const { f32Load, f32Store, i32Load, i32Store, f32Const, f32Gt, f32Add, f32Max, select, ltS, geS, leS, gtS, gtU, leU, else_: opElse, i32: i32c } = op;
 const bytes32 = (xs: number[]) => xs.flatMap((x) => [x & 255, (x >>> 8) & 255, (x >>> 16) & 255, (x >>> 24) & 255]);
 
 const g = op.get;
@@ -431,36 +415,12 @@ const convModule = lazyModule(() =>
 
 export const WASM_CONV_AVAILABLE = convModule() !== null;
 
-/**
- * A window's geometry (src/fast/kernels.ts `ConvWindow`). Windows must overlap the image horizontally
- * (-KW < ow stride - padLeft < W for every ow), as for tfjs's 'valid' and 'same' padding.
- */
-export type ConvKernelGeometry = ConvWindow;
 
 /**
  * The kernels over one wasm memory. Every array argument is a Float32Array (argmax: Int32Array) view of
  * `memory` (any 4-byte aligned offset; no padding after it is needed: nothing is read or written outside the
  * elements named below). Sources and destinations must not overlap (checked).
  */
-export interface ConvKernels {
-  memory: WasmMemory;
-  /** Rows of im2col for samples s0 .. s0 + ns of x [samples, H, W, C] into col [ns OH OW, K] (kernels.ts's im2col). */
-  im2col(x: Float32Array, g: ConvKernelGeometry, s0: number, ns: number, col: Float32Array): void;
-  /** dx [ns, H, W, C] = zeros, plus every col [ns OH OW, K] value at the input position it came from (kernels.ts's col2im). */
-  col2im(col: Float32Array, g: ConvKernelGeometry, ns: number, dx: Float32Array): void;
-  /** y[i] = max(y[i], 0) for i < n (f32x4.max: -0 gives +0; NaN gives a NaN, wasm's canonical one). */
-  relu(y: Float32Array, n: number): void;
-  /** dy[i] = y[i] > 0 ? dy[i] : 0 for i < n. */
-  reluGrad(y: Float32Array, dy: Float32Array, n: number): void;
-  /**
-   * y [rows, OH, OW, C] = 2x2 max pooling of x [rows, H, W, C], stride 2, no padding, 2 OH <= H, 2 OW <= W
-   * (kernels.ts's maxPool2x2); argmax (null: none) [rows OH OW C] gets each output's index into x, -1 for none.
-   * argmax must be an Int32Array view of `memory`: e.g. `int32View(alloc(n))` on a Float32Array allocation.
-   */
-  maxPool2x2(x: Float32Array, g: ConvKernelGeometry, rows: number, y: Float32Array, argmax: Int32Array | null): void;
-  /** dx[0 .. nIn) = 0, then dx[argmax[i]] += dy[i] for i < n in order (indices outside [0, nIn) skipped: -1). */
-  maxPoolGrad(dy: Float32Array, argmax: Int32Array, n: number, dx: Float32Array, nIn: number): void;
-}
 
 /** An Int32Array over the same bytes as `a` (for argmax buffers allocated as Float32Array views of the memory). */
 export function int32View(a: Float32Array): Int32Array {
@@ -481,7 +441,7 @@ function nonNegInt(what: string, v: number): void {
   if (!Number.isInteger(v) || v < 0 || v > 0x7fffffff) throw new Error(`simd conv: ${what} = ${v} is not a non-negative integer`);
 }
 
-function checkGeometry(gm: ConvKernelGeometry): void {
+function checkGeometry(gm: ConvWindow): void {
   for (const key of ['H', 'W', 'C', 'KH', 'KW', 'stride', 'padTop', 'padLeft', 'OH', 'OW', 'K'] as const) nonNegInt(key, gm[key]);
   if (gm.K !== gm.KH * gm.KW * gm.C) throw new Error(`simd conv: K = ${gm.K} is not KH KW C = ${gm.KH * gm.KW * gm.C}`);
   // every window overlaps the image horizontally (kernels.ts's im2col and col2im would write outside a segment otherwise)
@@ -498,7 +458,6 @@ export function createConvKernels(memory: WasmMemory): ConvKernels | null {
   if (!mod) return null;
   const ex = instantiate(mod, memory) as Record<string, I32Fn>;
   return {
-    memory,
     im2col(x, gm, s0, ns, col) {
       checkGeometry(gm);
       nonNegInt('s0', s0);
@@ -536,7 +495,7 @@ export function createConvKernels(memory: WasmMemory): ConvKernels | null {
       checkGeometry(gm);
       nonNegInt('rows', rows);
       const { H, W, C, OH, OW } = gm;
-      if (gm.KH !== 2 || gm.KW !== 2 || gm.stride !== 2 || gm.padTop !== 0 || gm.padLeft !== 0 || 2 * OH > H || 2 * OW > W) {
+      if (!isPool2x2(gm)) {
         throw new Error('simd conv: maxPool2x2 needs a 2x2 window, stride 2, no padding, every window inside the image');
       }
       const buf = memory.buffer;

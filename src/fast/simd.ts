@@ -18,21 +18,16 @@
  * same order (wasm f32x4 mul, add, div and sqrt round like Math.fround of the double operation), so it gives the
  * bits of the JavaScript loop (tested); one function per weight-decay mode (none, L2, decoupled).
  *
- * Measured on MLP 21-32-16-10, batch 32: docs/performance.md, "The fast path". On im2col shapes, 4x3, 2x4, 3x3,
+ * Measured on MLP 21-32-16-10, batch 32, and on the convolutions' shapes: docs/fast-path.md. On im2col shapes, 4x3, 2x4, 3x3,
  * 6x2, 8x1 and 5x2 blocks were not faster than 4x2 (most slower), nor A by f32.load + splat or by one v128.load
  * + shuffles than by v128.load32_splat; K chunks doubled the transposed product's speed at K = 51200.
  */
-import { checkView, F32, FunctionBody, I32, instantiate, lazyModule, memoryModuleBytes, op, uleb, V128, vop, type WasmMemory } from '../engine/wasm-writer.js';
+import { checkView, F32, FunctionBody, I32, instantiate, lazyModule, memoryModuleBytes, op, V128, vop, type WasmMemory } from '../engine/wasm-writer.js';
 
 const v128Load = (offset: number) => vop.load(0x02, offset);
 const v128Store = (offset: number) => vop.store(0x02, offset);
 const { load32Splat: v128Load32Splat, store32Lane: v128Store32Lane, store64Lane: v128Store64Lane, zero: v128Zero, f32x4Splat, f32x4Sqrt, f32x4Add, f32x4Sub, f32x4Mul, f32x4Div } = vop;
-const opElse = [0x05];
-const call = (f: number) => [0x10, ...uleb(f)];
-const select = [0x1b];
-const gtU = [0x4b];
-const divU = [0x6e];
-const remU = [0x70];
+const { else_: opElse, call, select, gtU, divU, remU } = op;
 
 /**
  * A block function computes RB rows x 4 CB columns per block over a region of C: M a multiple of RB; N (in
@@ -208,7 +203,7 @@ function driverBody(tn: boolean): number[] {
 }
 
 /** Adam constants in the order of the `adam_*` parameters after the pointers and the count. */
-export const ADAM_CONSTS = ['b1', 'nb1', 'b2', 'nb2', 'wd', 'stepSize', 'epsHat', 'keep'] as const;
+const ADAM_CONSTS = ['b1', 'nb1', 'b2', 'nb2', 'wd', 'stepSize', 'epsHat', 'keep'] as const;
 export type AdamMode = 'plain' | 'l2' | 'decoupled';
 
 /**

@@ -117,15 +117,18 @@ export function readWeights(model: LayersModel): (Float32Array | Int32Array)[] {
   return model.getWeights().map((t) => (t.dtype === 'int32' ? Int32Array.from(t.dataSync() as Int32Array) : Float32Array.from(t.dataSync() as Float32Array)));
 }
 
+/** Fails unless `values` has one array per weight, each of the weight's size (checkpoints, `writeWeights`). */
+export function checkWeightSizes(values: ArrayLike<number>[], sizes: number[]): void {
+  if (values.length !== sizes.length) throw new Error(`checkpoint has ${values.length} weight tensors, the model has ${sizes.length}`);
+  values.forEach((v, i) => {
+    if (v.length !== sizes[i]) throw new Error(`checkpoint weight ${i} has ${v.length} values, the model needs ${sizes[i]}`);
+  });
+}
+
 export function writeWeights(model: LayersModel, values: (Float32Array | Int32Array)[]): void {
   const current = model.getWeights();
-  if (values.length !== current.length) {
-    throw new Error(`checkpoint has ${values.length} weight tensors, the model has ${current.length}`);
-  }
-  const ts = values.map((v, i) => {
-    if (v.length !== current[i].size) throw new Error(`checkpoint weight ${i} has ${v.length} values, the model needs ${current[i].size}`);
-    return tf.tensor(v, current[i].shape, current[i].dtype);
-  });
+  checkWeightSizes(values, current.map((t) => t.size));
+  const ts = values.map((v, i) => tf.tensor(v, current[i].shape, current[i].dtype));
   model.setWeights(ts);
   ts.forEach((t) => t.dispose());
 }
@@ -155,7 +158,13 @@ export interface Trainee {
   writeWeights(values: (Float32Array | Int32Array)[]): void;
   optimizerState(): OptimizerState;
   setOptimizerState(state: OptimizerState): void;
+  /** Frees what the trainee holds; its owner calls it (`fitTrainee` does not: the owner evaluates afterwards). */
   dispose(): void;
+  /**
+   * False when step hooks cannot act on this trainee: they change the tfjs model (pruning masks, precisions),
+   * which the fast path only reads once. `fitTrainee` refuses hooks for it.
+   */
+  readonly modelHooks?: boolean;
 }
 
 /** A tfjs model and its optimiser as a `Trainee` (tf.variableGrads over `model.apply`, `lossOf`). */
@@ -194,12 +203,18 @@ export function modelTrainee(model: LayersModel, o: Pick<FitOptions, 'optimizer'
 
 /** Trains `model` on `train`. The model is changed in place; returns the per-epoch history. */
 export async function fit(model: LayersModel, train: Dataset, o: FitOptions): Promise<FitResult> {
-  return fitTrainee(modelTrainee(model, o), train, o);
+  const trainee = modelTrainee(model, o);
+  try {
+    return await fitTrainee(trainee, train, o);
+  } finally {
+    trainee.dispose();
+  }
 }
 
 /** The training loop over any `Trainee` (shuffling, schedule, hooks, validation, early stopping, checkpoints). */
 export async function fitTrainee(trainee: Trainee, train: Dataset, o: FitOptions): Promise<FitResult> {
   validateOptions(o, train);
+  if (o.hooks && trainee.modelHooks === false) throw new KitError('fit: training hooks act on the tfjs model, which this trainee (the fast path) does not train; use the tfjs path (job path "tfjs")');
   const t0 = performance.now();
   const n = train.y.length;
   const es = o.earlyStopping;
@@ -225,69 +240,65 @@ export async function fitTrainee(trainee: Trainee, train: Dataset, o: FitOptions
     o.onEvent?.({ type: 'resume', epochsDone: resumed.epochsDone });
   }
 
-  try {
-    for (let epoch = state.epochsDone; epoch < o.epochs && !state.stopped; epoch++) {
-      const te = performance.now();
-      const order = rngStream(o.seed, `shuffle:${epoch}`).permutation(n);
-      const dropout = rngStream(o.seed, `dropout:${epoch}`);
-      let lossSum = 0;
-      let correct = 0;
-      let seen = 0;
-      let lr = o.optimizer.lr;
-      for (let b = 0; b < batches; b++) {
-        const s = b * o.batchSize;
-        const e = Math.min(n, s + o.batchSize);
-        lr = learningRateAt(o.schedule, o.optimizer.lr, epoch + b / batches);
-        const info: StepInfo = { epoch, batch: b, batches, step: epoch * batches + b, totalSteps: o.epochs * batches };
-        o.hooks?.beforeStep?.(info);
-        const r = trainee.step(train, order, s, e, lr, dropout);
-        const lossValue = r.loss;
-        correct += r.correct;
-        o.hooks?.afterStep?.(info);
-        if (!Number.isFinite(lossValue)) {
-          const kept = state.epochsDone > 0 && o.checkpoint ? ` The checkpoint of epoch ${state.epochsDone} is kept.` : '';
-          throw new TrainingError(
-            `loss became ${lossValue} at epoch ${epoch + 1}, batch ${b + 1}/${batches} (learning rate ${lr}, ` +
-              `dataset ${train.id}). Lower the learning rate, check the inputs for NaN/Inf, or add batchnorm.${kept}`,
-          );
-        }
-        lossSum += lossValue * (e - s);
-        seen += e - s;
-        if (o.onEvent && ((b + 1) % eventEvery === 0 || b + 1 === batches)) {
-          o.onEvent({ type: 'batch', epoch, epochs: o.epochs, batch: b + 1, batches, loss: lossSum / seen, batchLoss: lossValue, seconds: (performance.now() - te) / 1000 });
-        }
+  for (let epoch = state.epochsDone; epoch < o.epochs && !state.stopped; epoch++) {
+    const te = performance.now();
+    const order = rngStream(o.seed, `shuffle:${epoch}`).permutation(n);
+    const dropout = rngStream(o.seed, `dropout:${epoch}`);
+    let lossSum = 0;
+    let correct = 0;
+    let seen = 0;
+    let lr = o.optimizer.lr;
+    for (let b = 0; b < batches; b++) {
+      const s = b * o.batchSize;
+      const e = Math.min(n, s + o.batchSize);
+      lr = learningRateAt(o.schedule, o.optimizer.lr, epoch + b / batches);
+      const info: StepInfo = { epoch, batch: b, batches, step: epoch * batches + b, totalSteps: o.epochs * batches };
+      o.hooks?.beforeStep?.(info);
+      const r = trainee.step(train, order, s, e, lr, dropout);
+      const lossValue = r.loss;
+      correct += r.correct;
+      o.hooks?.afterStep?.(info);
+      if (!Number.isFinite(lossValue)) {
+        const kept = state.epochsDone > 0 && o.checkpoint ? ` The checkpoint of epoch ${state.epochsDone} is kept.` : '';
+        throw new TrainingError(
+          `loss became ${lossValue} at epoch ${epoch + 1}, batch ${b + 1}/${batches} (learning rate ${lr}, ` +
+            `dataset ${train.id}). Lower the learning rate, check the inputs for NaN/Inf, or add batchnorm.${kept}`,
+        );
       }
-      const log: EpochLog = { epoch, loss: lossSum / seen, accuracy: correct / seen, lr, seconds: 0 };
-      if (o.validation) {
-        const v = trainee.evaluate(o.validation);
-        log.valLoss = v.loss;
-        log.valAccuracy = v.accuracy;
+      lossSum += lossValue * (e - s);
+      seen += e - s;
+      if (o.onEvent && ((b + 1) % eventEvery === 0 || b + 1 === batches)) {
+        o.onEvent({ type: 'batch', epoch, epochs: o.epochs, batch: b + 1, batches, loss: lossSum / seen, batchLoss: lossValue, seconds: (performance.now() - te) / 1000 });
       }
-      log.seconds = (performance.now() - te) / 1000;
-      state.history.push(log);
-      state.epochsDone = epoch + 1;
-      if (es) {
-        const value = monitor === 'loss' ? log.loss : (log.valLoss as number);
-        if (value < state.best.value - (es.minDelta ?? 0)) {
-          state.best = { value, epoch, weights: es.restoreBest === false ? null : trainee.readWeights() };
-          state.wait = 0;
-        } else if (++state.wait >= es.patience) {
-          state.stopped = true;
-        }
-      }
-      state.weights = trainee.readWeights();
-      state.optimizer = trainee.optimizerState();
-      o.checkpoint?.save(state);
-      const meanEpoch = state.history.reduce((a, h) => a + h.seconds, 0) / state.history.length;
-      o.onEvent?.({ type: 'epoch', epochs: o.epochs, log, etaSeconds: state.stopped ? 0 : meanEpoch * (o.epochs - epoch - 1), stopped: state.stopped });
     }
-    let bestEpoch = state.history.length - 1;
-    if (es && es.restoreBest !== false && state.best.weights && state.best.epoch !== bestEpoch) {
-      trainee.writeWeights(state.best.weights);
-      bestEpoch = state.best.epoch;
+    const log: EpochLog = { epoch, loss: lossSum / seen, accuracy: correct / seen, lr, seconds: 0 };
+    if (o.validation) {
+      const v = trainee.evaluate(o.validation);
+      log.valLoss = v.loss;
+      log.valAccuracy = v.accuracy;
     }
-    return { history: state.history, stoppedEarly: state.stopped, bestEpoch, seconds: (performance.now() - t0) / 1000 };
-  } finally {
-    trainee.dispose();
+    log.seconds = (performance.now() - te) / 1000;
+    state.history.push(log);
+    state.epochsDone = epoch + 1;
+    if (es) {
+      const value = monitor === 'loss' ? log.loss : (log.valLoss as number);
+      if (value < state.best.value - (es.minDelta ?? 0)) {
+        state.best = { value, epoch, weights: es.restoreBest === false ? null : trainee.readWeights() };
+        state.wait = 0;
+      } else if (++state.wait >= es.patience) {
+        state.stopped = true;
+      }
+    }
+    state.weights = trainee.readWeights();
+    state.optimizer = trainee.optimizerState();
+    o.checkpoint?.save(state);
+    const meanEpoch = state.history.reduce((a, h) => a + h.seconds, 0) / state.history.length;
+    o.onEvent?.({ type: 'epoch', epochs: o.epochs, log, etaSeconds: state.stopped ? 0 : meanEpoch * (o.epochs - epoch - 1), stopped: state.stopped });
   }
+  let bestEpoch = state.history.length - 1;
+  if (es && es.restoreBest !== false && state.best.weights && state.best.epoch !== bestEpoch) {
+    trainee.writeWeights(state.best.weights);
+    bestEpoch = state.best.epoch;
+  }
+  return { history: state.history, stoppedEarly: state.stopped, bestEpoch, seconds: (performance.now() - t0) / 1000 };
 }

@@ -6,7 +6,7 @@
  * SGD with momentum follows torch.optim.SGD (dampening 0, optional Nesterov).
  *
  * Each rule exists twice, with the same float32 arithmetic in the same order: as tfjs ops, and as a
- * JavaScript loop over the values (`f` = Math.fround; float32 +, -, *, / and sqrt are exactly the double
+ * JavaScript loop over the values (Adam also as the fast path's SIMD kernel, src/fast/simd.ts, same bits) (`f` = Math.fround; float32 +, -, *, / and sqrt are exactly the double
  * operation rounded once), so both give the same bits (tested). The ops cost about a dozen kernel calls per
  * variable, which dominates a step of the seeds' small networks; the loop costs about 20 ns per value, slower
  * than the ops on large tensors. Variables up to `JS_UPDATE_MAX_SIZE` values take the loop (measured here:
@@ -179,6 +179,11 @@ export function createArrayOptimizer(cfg: OptimizerConfig, o: ArrayOptimizerOpti
   const wd = cfg.weightDecay ?? 0;
   const mode = wd > 0 ? (cfg.decoupled ? 'decoupled' : 'l2') : 'plain';
   const kernel = cfg.name === 'adam' ? o.adamKernel : undefined;
+  const fused = kernel ? o.fused : undefined;
+  if (fused && !o.slots) throw new Error('optimizer: fused spans need the preallocated slots they cover');
+  if (fused && (fused.m.byteOffset !== o.slots![0][0].byteOffset || fused.v.byteOffset !== o.slots![0][1].byteOffset)) {
+    throw new Error('optimizer: the fused slot spans do not start at the first variable\'s slots');
+  }
   let step = 0;
   let slots: Float32Array[][] | null = null;
   const newSlots = (sizes: number[], values?: Float32Array[][]) =>
@@ -197,9 +202,11 @@ export function createArrayOptimizer(cfg: OptimizerConfig, o: ArrayOptimizerOpti
       slots ??= newSlots(weights.map((w) => w.length));
       step++;
       const c = rule.consts(lr, step);
-      if (kernel && o.fused && !o.slots) throw new Error('optimizer: fused spans need the preallocated slots they cover');
-      if (kernel && o.fused) {
-        kernel(mode, o.fused.weights, o.fused.grads, o.fused.m, o.fused.v, c);
+      if (fused) {
+        if (weights[0].byteOffset !== fused.weights.byteOffset || grads[0].byteOffset !== fused.grads.byteOffset || weights[0].buffer !== fused.weights.buffer) {
+          throw new Error('optimizer: the weights and gradients are not the ones the fused spans cover');
+        }
+        kernel!(mode, fused.weights, fused.grads, fused.m, fused.v, c);
         return;
       }
       for (let i = 0; i < weights.length; i++) {
