@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Rewrites the README's performance table (between <!-- perf-table:start --> and <!-- perf-table:end -->) from
-// a `tck bench` result:  npm run perf-table -- results/bench-wasm-custom/bench.json [--readme README.md] [--print]
+// a `tck bench` result:  npm run perf-table -- results/bench-wasm-custom/bench.json [--readme README.md] [--print] [--partial]
+// It refuses a run without a ratio for every row of the issue's table unless --partial.
 // The input is a run's bench.json or a file holding `tck bench --json`'s last stdout line. Run through tsx
 // (the npm script does), so it uses src/ as it is, without a build.
 import fs from 'node:fs';
@@ -10,12 +11,12 @@ import { fileURLToPath } from 'node:url';
 import { perfTableSection, updatePerfTable } from '../src/report/perf-table.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const USAGE = 'usage: npm run perf-table -- <bench.json> [--readme README.md] [--print]';
+const USAGE = 'usage: npm run perf-table -- <bench.json> [--readme README.md] [--print] [--partial]';
 
 function main() {
   let args;
   try {
-    args = parseArgs({ options: { readme: { type: 'string' }, print: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, allowPositionals: true });
+    args = parseArgs({ options: { readme: { type: 'string' }, print: { type: 'boolean' }, partial: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, allowPositionals: true });
   } catch (e) {
     throw new Error(`${e.message}\n${USAGE}`);
   }
@@ -42,7 +43,7 @@ function main() {
     return;
   }
   const readme = path.resolve(args.values.readme ?? path.join(ROOT, 'README.md'));
-  const changed = updatePerfTable(readme, bench, { runDir });
+  const changed = updatePerfTable(readme, bench, { runDir, partial: args.values.partial });
   console.log(changed ? `${path.relative(process.cwd(), readme) || readme}: performance table rewritten from ${args.positionals[0]}` : `${readme}: performance table already up to date`);
 }
 

@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { initEngine, tf } from '../src/engine/backend.js';
-import { runBench, prepareRoundBenches, BENCH_WORKLOADS, ROUND_WORKLOADS, TORCH_PEER_WORKLOADS, type BenchResult } from '../src/bench/workloads.js';
+import { runBench, prepareRoundBenches, BENCH_WORKLOADS, TORCH_PEER_WORKLOADS, type BenchResult } from '../src/bench/workloads.js';
 import { isPresent, getEntry } from '../src/data/registry.js';
 import { median } from '../src/util/stats.js';
 import { perfTableRows, perfTableMarkdown, perfTableCaption, replaceMarked, updatePerfTable, PERF_TARGETS, PERF_TABLE_START, PERF_TABLE_END, type BenchJson } from '../src/report/perf-table.js';
@@ -87,7 +87,6 @@ test('round benches: sized once, one measurement per round, the median of the ro
   const benches = await prepareRoundBenches({ only: ['mlp-train', 'lenet5-infer', 'jobs-throughput'], minSeconds: 0.05, backend });
   // Only workloads with a PyTorch peer run in rounds, in runBench's order.
   assert.deepEqual(benches.map((b) => b.name), ['lenet5-infer', 'mlp-train']);
-  assert.ok(ROUND_WORKLOADS.every((n) => TORCH_PEER_WORKLOADS.includes(n)));
   try {
     for (const b of benches) {
       const units = b.units;
@@ -234,6 +233,7 @@ test('perf table: ratios against the better PyTorch median, and the done / goal 
   assert.match(caption, /1\.50 \/ 1\.20 \/ 0\.80 at the start, 3\.10 \/ 1\.50 \/ 0\.90 at the end/);
   assert.match(caption, /1-minute load 1\.50-3\.10 over the rounds/);
   assert.match(caption, /medians of 2 rounds, kit and PyTorch 1\.13\.0a0 interleaved/);
+  assert.match(perfTableCaption({ ...fakeBench(), torchVersion: null, comparison: [], rounds: [fakeBench().rounds![0]] }), /medians of 1 round, kit only/);
   assert.match(caption, /`results\/bench-wasm-custom` \(commit 0123456 with uncommitted changes\)/);
 });
 
@@ -244,14 +244,17 @@ test('perf table: only the marked part of the README is rewritten; missing marke
     const tail = '\n\nThis machine is shared.\n\n## Next section\n';
     const file = path.join(dir, 'README.md');
     fs.writeFileSync(file, `${head}${PERF_TABLE_START}\nold table\nold caption\n${PERF_TABLE_END}${tail}`);
-    assert.equal(updatePerfTable(file, fakeBench(), { runDir: 'results/x' }), true);
+    assert.equal(updatePerfTable(file, fakeBench(), { runDir: 'results/x', partial: true }), true);
     const text = fs.readFileSync(file, 'utf8');
     assert.ok(text.startsWith(`${head}${PERF_TABLE_START}\n| benchmark |`), text);
     assert.ok(text.endsWith(`run directory \`results/x\` (commit 0123456 with uncommitted changes). Ratio = kit / the better of PyTorch's 1- and 2-thread medians.\n${PERF_TABLE_END}${tail}`), text);
     assert.doesNotMatch(text, /old table|old caption/);
     assert.match(text, /\| `mlp-train` \| 30,000 \|/);
     // Idempotent: the same input leaves the file as it is.
-    assert.equal(updatePerfTable(file, fakeBench(), { runDir: 'results/x' }), false);
+    assert.equal(updatePerfTable(file, fakeBench(), { runDir: 'results/x', partial: true }), false);
+    assert.equal(fs.readFileSync(file, 'utf8'), text);
+    // A run without every row's ratio (here nas-candidate) is refused unless partial, and the file is untouched.
+    assert.throws(() => updatePerfTable(file, fakeBench(), { runDir: 'results/y' }), /no kit\/PyTorch ratio for nas-candidate.*--partial/);
     assert.equal(fs.readFileSync(file, 'utf8'), text);
 
     // No markers, one missing, repeated, or out of order: a clear error, and the file untouched.
@@ -263,7 +266,7 @@ test('perf table: only the marked part of the README is rewritten; missing marke
     ] as const;
     for (const [content, message] of bad) {
       fs.writeFileSync(file, content);
-      assert.throws(() => updatePerfTable(file, fakeBench()), message);
+      assert.throws(() => updatePerfTable(file, fakeBench(), { partial: true }), message);
       assert.equal(fs.readFileSync(file, 'utf8'), content);
     }
     assert.equal(replaceMarked(`a${PERF_TABLE_START}${PERF_TABLE_END}b`, 'T\n\n'), `a${PERF_TABLE_START}\nT\n${PERF_TABLE_END}b`);
@@ -273,11 +276,14 @@ test('perf table: only the marked part of the README is rewritten; missing marke
     fs.writeFileSync(benchFile, JSON.stringify(fakeBench()));
     fs.writeFileSync(file, `x\n${PERF_TABLE_START}\n${PERF_TABLE_END}\ny\n`);
     const script = path.join(ROOT, 'scripts', 'perf-table.mjs');
-    const ok = spawnSync(process.execPath, ['--import', 'tsx', script, benchFile, '--readme', file], { encoding: 'utf8', cwd: ROOT });
+    const partial = spawnSync(process.execPath, ['--import', 'tsx', script, benchFile, '--readme', file], { encoding: 'utf8', cwd: ROOT });
+    assert.equal(partial.status, 1, 'a run without every ratio is refused');
+    assert.match(partial.stderr, /no kit\/PyTorch ratio for nas-candidate/);
+    const ok = spawnSync(process.execPath, ['--import', 'tsx', script, benchFile, '--readme', file, '--partial'], { encoding: 'utf8', cwd: ROOT });
     assert.equal(ok.status, 0, ok.stderr);
     assert.match(fs.readFileSync(file, 'utf8'), new RegExp(`^x\\n${PERF_TABLE_START}\\n\\| benchmark [^]*run directory \`${dir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\`[^]*${PERF_TABLE_END}\\ny\\n$`));
     fs.writeFileSync(file, 'no markers\n');
-    const fail = spawnSync(process.execPath, ['--import', 'tsx', script, benchFile, '--readme', file], { encoding: 'utf8', cwd: ROOT });
+    const fail = spawnSync(process.execPath, ['--import', 'tsx', script, benchFile, '--readme', file, '--partial'], { encoding: 'utf8', cwd: ROOT });
     assert.equal(fail.status, 1);
     assert.match(fail.stderr, /perf-table: .*README\.md has no <!-- perf-table:start --> marker/);
     assert.equal(fs.readFileSync(file, 'utf8'), 'no markers\n');

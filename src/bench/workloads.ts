@@ -42,7 +42,6 @@ export interface BenchOptions {
   onSkip?: (name: string, why: string) => void;
 }
 
-type Timing = Required<Pick<BenchOptions, 'repeats' | 'minSeconds'>>;
 
 /**
  * Seed-000-style trainings of the Cardiotocography MLP (21-32-16-10 on the CLASS target): fold jobs of the
@@ -114,8 +113,10 @@ async function jobsThroughput(backend: string, threads: number): Promise<BenchRe
   }
 }
 
-/** The kit's reference workloads (those of TORCH_PEER_WORKLOADS also in bench/torch_peer.py). */
-/** `binary-infer` (seed 002, src/binary/bench.ts) reports two rows: the bit-packed engine and the float tfjs peer. */
+/**
+ * The kit's reference workloads (those of TORCH_PEER_WORKLOADS also in bench/torch_peer.py). `binary-infer`
+ * (seed 002, src/binary/bench.ts) reports two rows: the bit-packed engine and the float tfjs peer.
+ */
 export const BENCH_WORKLOADS = ['lenet5-train', 'lenet5-infer', 'mlp-train', 'nas-candidate', 'vgg7s-train', 'jobs-throughput', 'binary-infer'] as const;
 /** The workloads bench/torch_peer.py has a PyTorch counterpart of (issue 12's table). */
 export const TORCH_PEER_WORKLOADS: readonly string[] = ['lenet5-train', 'lenet5-infer', 'mlp-train', 'nas-candidate', 'vgg7s-train'];
@@ -152,13 +153,11 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult[]> {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// Rounds (`tck bench`): each workload is sized once (warm-up, then units grown as `measure` does), then measured
+// Rounds (`tck bench`): each workload is sized once (a warm-up, then units grown until a run takes long enough), then measured
 // once per round at that fixed size, so the CLI can interleave the kit with its PyTorch peer round by round and
 // both sides see the same load drift. `runBench` measures the same workloads the same way, without the peer.
 // ---------------------------------------------------------------------------------------------------------------
 
-/** The workloads `tck bench` measures in rounds (those with a PyTorch peer); the others run through runBench. */
-export const ROUND_WORKLOADS: readonly string[] = TORCH_PEER_WORKLOADS;
 
 /** One workload measured round by round at a size fixed once. */
 export interface RoundBench {
@@ -183,7 +182,7 @@ export interface RoundBenchOptions {
 }
 
 /**
- * The sizing half of `measure`: a warm-up run, then units x4 until a run takes half of minSeconds, then scaled
+ * The sizing: a warm-up run, then units x4 until a run takes half of minSeconds, then scaled
  * to minSeconds. Returns the units every round then uses.
  */
 export async function sizeRoundUnits(once: (units: number) => Promise<number>, minSeconds: number): Promise<number> {
@@ -317,13 +316,13 @@ async function nasCandidateRounds(backend: string): Promise<RoundBench> {
 }
 
 /**
- * Sizes the selected ROUND_WORKLOADS (in runBench's order) for round-by-round measurement. The caller runs
+ * Sizes the selected TORCH_PEER_WORKLOADS (in runBench's order) for round-by-round measurement. The caller runs
  * `measureRound` of each per round and disposes them at the end. nas-candidate without the Cardiotocography
  * data is skipped through onSkip, as runBench does.
  */
 export async function prepareRoundBenches(opts: RoundBenchOptions): Promise<RoundBench[]> {
   const minSeconds = opts.minSeconds ?? 1;
-  const want = (n: string) => ROUND_WORKLOADS.includes(n) && (!opts.only || opts.only.includes(n));
+  const want = (n: string) => TORCH_PEER_WORKLOADS.includes(n) && (!opts.only || opts.only.includes(n));
   const out: RoundBench[] = [];
   try {
     if (want('lenet5-train')) out.push(await trainRounds('lenet5-train', 'lenet5-32', [32, 32, 1], 50, opts.backend, minSeconds));

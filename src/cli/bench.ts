@@ -14,7 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { initEngine, tf } from '../engine/backend.js';
-import { runBench, prepareRoundBenches, BENCH_WORKLOADS, ROUND_WORKLOADS, TORCH_PEER_WORKLOADS, type BenchResult } from '../bench/workloads.js';
+import { runBench, prepareRoundBenches, BENCH_WORKLOADS, TORCH_PEER_WORKLOADS, type BenchResult } from '../bench/workloads.js';
 import { KIT_ROOT } from '../data/paths.js';
 import { openRun } from '../run/rundir.js';
 import { median } from '../util/stats.js';
@@ -31,7 +31,7 @@ mlp-train (MLP 21-32-16-10, batch 32), nas-candidate (one seed-000 mlp-cardio ca
 5 folds x 3 repeats, 30 epochs, patience 5), vgg7s-train (VGG7 at width 1/4, 32x32x3, batch 50), jobs-throughput (30 seed-000-style trainings of the
 Cardiotocography MLP in this process and on the worker-thread pool), binary-infer.
 
-The workloads with a PyTorch peer (${ROUND_WORKLOADS.join(', ')}) run in --repeats rounds: each is sized
+The workloads with a PyTorch peer (${TORCH_PEER_WORKLOADS.join(', ')}) run in --repeats rounds: each is sized
 once, then every round measures each of them once in the kit, then once in PyTorch with 1 thread and once with
 2 threads (bench/torch_peer.py, timed inside python); figures are medians over the rounds (nas-candidate: one
 whole candidate per round per side). jobs-throughput and binary-infer run afterwards (medians of --repeats).
@@ -40,7 +40,6 @@ With --json the last line of stdout is {"backend", "results": [...], "torch": [.
 `;
 
 /** The workloads bench/torch_peer.py has a PyTorch counterpart of. */
-const TORCH_WORKLOADS = TORCH_PEER_WORKLOADS;
 const THREADS = [1, 2] as const;
 
 interface TorchResult extends BenchResult {
@@ -133,10 +132,10 @@ export async function benchCommand(argv: string[]): Promise<number> {
 
   // 1. The workloads with a PyTorch peer, in rounds.
   const python = v.python ?? '/usr/bin/python3';
-  const roundNames = only.filter((n) => ROUND_WORKLOADS.includes(n));
+  const roundNames = only.filter((n) => TORCH_PEER_WORKLOADS.includes(n));
   const tensorsBefore = tf.memory().numTensors;
   const benches = await prepareRoundBenches({ only: roundNames, minSeconds, backend: engine.backend, onSkip: (name, why) => say(`  ${name.padEnd(15)} skipped: ${why}`) });
-  const torchNames = v['no-torch'] ? [] : benches.map((b) => b.name).filter((n) => TORCH_WORKLOADS.includes(n));
+  const torchNames = v['no-torch'] ? [] : benches.map((b) => b.name);
   let torchVersion: string | null = null;
   let torchOn = torchNames.length > 0;
   // name -> threads -> per-round results
@@ -200,7 +199,7 @@ export async function benchCommand(argv: string[]): Promise<number> {
   });
 
   // 2. The workloads without a peer, as before.
-  const otherNames = only.filter((n) => !ROUND_WORKLOADS.includes(n));
+  const otherNames = only.filter((n) => !TORCH_PEER_WORKLOADS.includes(n));
   if (otherNames.length) {
     results.push(
       ...(await runBench({

@@ -26,7 +26,7 @@ export const PERF_TARGETS: Readonly<Record<string, PerfTarget>> = Object.freeze(
 /** The part of `tck bench --json` / bench.json the table reads (older files without `comparison` work too). */
 export interface BenchJson {
   backend?: string;
-  results?: { name: string; samplesPerSec: number; batch?: number }[];
+  results?: { name: string; samplesPerSec: number; batch?: number; details?: Record<string, number | string> }[];
   torch?: { name: string; samplesPerSec: number; threads?: number }[];
   torchVersion?: string | null;
   comparison?: { name: string; kit: { samplesPerSec: number }; torch: { threads: number; samplesPerSec: number }[] }[];
@@ -124,13 +124,19 @@ export function perfTableCaption(bench: BenchJson, runDir?: string): string {
   const last = bench.rounds?.at(-1)?.loadEnd ?? bench.loadavg?.end;
   const oneMin = (bench.rounds ?? []).flatMap((r) => [r.loadStart[0], r.loadEnd[0]]);
   const range = oneMin.length ? `, 1-minute load ${Math.min(...oneMin).toFixed(2)}-${Math.max(...oneMin).toFixed(2)} over the rounds` : '';
-  const how = rounds ? `medians of ${rounds} rounds, kit and PyTorch${bench.torchVersion ? ` ${bench.torchVersion}` : ''} interleaved` : 'medians of repeated runs';
+  const torch = !!bench.torchVersion || (bench.comparison ?? []).some((c) => c.torch.length > 0);
+  const how = rounds
+    ? `medians of ${rounds} round${rounds === 1 ? '' : 's'}${torch ? `, kit and PyTorch${bench.torchVersion ? ` ${bench.torchVersion}` : ''} interleaved` : ', kit only'}`
+    : 'medians of repeated runs';
+  // nas-candidate is not one training on each side: say how each side runs its 15.
+  const pool = bench.results?.find((r) => r.name === 'nas-candidate')?.details?.threads;
+  const nas = pool ? ` \`nas-candidate\`: the kit runs the candidate's trainings on its default pool of ${pool} worker threads, as the NAS does; PyTorch one after another, as the seed-000 reference does.` : '';
   const dir = runDir ?? bench.runDir;
   const commit = bench.commit ?? bench.provenance?.commit;
   const dirty = bench.dirty ?? bench.provenance?.dirty;
   return (
     `Measured ${date} with \`tck bench\` (${bench.backend ?? '?'} backend; ${how}) on ${machine}; load average (1 / 5 / 15 min) ${loads(first)} at the start, ${loads(last)} at the end${range}` +
-    `${dir ? `; run directory \`${dir}\`` : ''}${commit ? ` (commit ${commit.slice(0, 7)}${dirty ? ' with uncommitted changes' : ''})` : ''}. Ratio = kit / the better of PyTorch's 1- and 2-thread medians.`
+    `${dir ? `; run directory \`${dir}\`` : ''}${commit ? ` (commit ${commit.slice(0, 7)}${dirty ? ' with uncommitted changes' : ''})` : ''}. Ratio = kit / the better of PyTorch's 1- and 2-thread medians.${nas}`
   );
 }
 
@@ -159,9 +165,16 @@ export function perfTableSection(bench: BenchJson, opts: { runDir?: string; targ
   return `${perfTableMarkdown(bench, opts.targets)}\n\n${perfTableCaption(bench, opts.runDir)}`;
 }
 
-/** Rewrites the marked part of `file` (README.md) with the table of `bench`; returns whether the file changed. */
-export function updatePerfTable(file: string, bench: BenchJson, opts: { runDir?: string; targets?: Readonly<Record<string, PerfTarget>> } = {}): boolean {
+/**
+ * Rewrites the marked part of `file` (README.md) with the table of `bench`; returns whether the file changed.
+ * Refuses a run without a ratio for every target (a `--only` or `--no-torch` run), unless `partial`.
+ */
+export function updatePerfTable(file: string, bench: BenchJson, opts: { runDir?: string; targets?: Readonly<Record<string, PerfTarget>>; partial?: boolean } = {}): boolean {
   if (!fs.existsSync(file)) throw new KitError(`${file} does not exist`);
+  const missing = perfTableRows(bench, opts.targets).filter((r) => r.ratio === null).map((r) => r.name);
+  if (missing.length && !opts.partial) {
+    throw new KitError(`the bench run has no kit/PyTorch ratio for ${missing.join(', ')}: run the full \`npm run bench\` (with PyTorch), or pass --partial to write the table anyway`);
+  }
   const before = fs.readFileSync(file, 'utf8');
   const after = replaceMarked(before, perfTableSection(bench, opts), file);
   if (after === before) return false;
